@@ -1,0 +1,55 @@
+"""Storia: the application factory."""
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import Config
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Create and wire the Flask application."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.config.from_mapping((config or Config).load() if not isinstance(config, dict) else config)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("storia").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
+    register_extensions(app)
+    register_blueprints(app)
+    from app.web import register_web
+
+    register_web(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import database
+    from app.auth import sessions
+    from app.extensions import babel, csrf, db, htmx, login_manager, migrate
+    from app.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    sessions.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.permissions import require_membership
+    from app.public import bp as public_bp
+    from app.tenancy import make_tenant_blueprint
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(make_tenant_blueprint(require_membership, [dashboard_bp, admin_bp]))

@@ -1,0 +1,48 @@
+"""Forms of the administration pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from app.forms import MultiCheckboxField, email_field, language_field, name_field, timezone_field
+from app.permissions import RIGHTS
+
+
+class InviteForm(FlaskForm):
+    email = email_field()
+    role_id = SelectField(_l("Role"))
+
+
+class MemberRoleForm(FlaskForm):
+    role_id = SelectField(_l("Role"))
+
+
+class _RightsForm(FlaskForm):
+    name = name_field(_l("Name"), max_length=80)
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=255)],
+                              render_kw={"maxlength": 255})
+    rights = MultiCheckboxField(_l("Rights"), choices=[(key, label) for key, label in RIGHTS.items()])
+
+
+class RoleForm(_RightsForm):
+    pass
+
+
+class GroupForm(_RightsForm):
+    members = MultiCheckboxField(_l("Members"), choices=[])
+
+
+class SettingsForm(FlaskForm):
+    name = name_field(_l("Organisation name"))
+    locale = language_field(_l("Language of documents"))
+    timezone = timezone_field()
+
+
+class SecurityLogFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    kind = SelectField(_l("Event"), validators=[Optional()])
+    user = SelectField(_l("Person"), validators=[Optional()])
+    since = StringField(_l("From"), validators=[Optional()], render_kw={"type": "date"})
+    until = StringField(_l("To"), validators=[Optional()], render_kw={"type": "date"})

@@ -1,0 +1,59 @@
+"""The security log of the organisation, filterable, newest first, loaded page by page."""
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import request
+from flask_babel import get_timezone
+
+from app.admin import bp
+from app.admin.forms import SecurityLogFilterForm
+from app.admin.services import list_members
+from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
+from app.htmx import render_page
+from app.permissions import require
+
+
+def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
+    """The UTC instant a local calendar day starts (None for an empty or malformed date)."""
+    try:
+        day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(timezone.utc) if day else None
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _cursor(value: str | None):
+    """Decode a ``<iso timestamp>_<uuid>`` cursor; None when absent or malformed."""
+    stamp, _, ident = (value or "").partition("_")
+    try:
+        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+    except ValueError:
+        return None
+
+
+@bp.get("/security-log")
+@require("admin.security_log")
+def security_log():
+    """Show the security log; htmx asks for the next page with ``before``."""
+    form = SecurityLogFilterForm(request.args)
+    members = list_members()
+    form.kind.choices = [("", "—")] + [(k, str(v)) for k, v in SECURITY_EVENT_KINDS.items()]
+    form.user.choices = [("", "—")] + [(str(m.user_id), m.user.name) for m in members]
+    filters = SecurityLogFilter(
+        kind=form.kind.data if form.kind.data in SECURITY_EVENT_KINDS else None,
+        user_id=_uuid_or_none(form.user.data),
+        since=_day_start(form.since.data),
+        until=_day_start(form.until.data, plus_days=1),
+    )
+    events, next_cursor = list_security_events(filters, before=_cursor(request.args.get("before")))
+    next_args = {**request.args.to_dict(), "before": f"{next_cursor[0].isoformat()}_{next_cursor[1]}"} if next_cursor else None
+    block = "event_rows" if request.args.get("before") else "event_table"
+    return render_page("admin/security_log.html", block, form=form, events=events, next_args=next_args,
+                       kinds=SECURITY_EVENT_KINDS)

@@ -1,0 +1,91 @@
+"""Roles and groups: which rights each gives."""
+from flask import abort, flash, g, url_for
+from flask_babel import gettext as _
+
+from app.admin import bp, roles
+from app.admin.forms import GroupForm, RoleForm
+from app.admin.services import TeamError, get_role, list_members
+from app.audit.web import client_info
+from app.htmx import redirect_to, render_page
+from app.permissions import AREAS, RIGHTS, require
+
+
+def _rights_by_area() -> list[tuple[str, list[tuple[str, str]]]]:
+    grouped = {area: [] for area in AREAS}
+    for key, label in RIGHTS.items():
+        grouped[key.split(".")[0]].append((key, label))
+    return [(AREAS[area], items) for area, items in grouped.items()]
+
+
+@bp.get("/roles")
+@require("admin.roles")
+def roles_index():
+    """List the roles and the groups."""
+    return render_page("admin/roles.html", roles=roles.list_roles(), groups=roles.list_groups())
+
+
+@bp.route("/roles/new", methods=["GET", "POST"], defaults={"role_id": None})
+@bp.route("/roles/<uuid:role_id>/edit", methods=["GET", "POST"])
+@require("admin.roles")
+def edit_role(role_id):
+    """Create a role, or change the rights of one."""
+    role = get_role(role_id) or abort(404) if role_id else None
+    form = RoleForm(obj=role)
+    if form.validate_on_submit() and roles.role_name_taken(form.name.data, except_id=role_id) and not (role and role.key):
+        form.name.errors.append(_("A role with this name already exists."))
+    elif form.validate_on_submit():
+        try:
+            if role is None:
+                roles.create_role(g.viewer, form.name.data, form.description.data, form.rights.data, client_info())
+            else:
+                roles.update_role(g.viewer, role, form.name.data, form.description.data, form.rights.data,
+                                  client_info())
+        except TeamError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("The role has been saved."), "success")
+            return redirect_to(url_for(".roles_index"))
+    return render_page("admin/role_form.html", "rights_form", form=form, role=role, areas=_rights_by_area(),
+                       status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/roles/<uuid:role_id>/delete")
+@require("admin.roles")
+def delete_role(role_id):
+    """Delete a custom role nobody holds."""
+    role = get_role(role_id) or abort(404)
+    try:
+        roles.delete_role(g.viewer, role, client_info())
+        flash(_("The role has been deleted."), "success")
+    except TeamError as error:
+        flash(str(error), "error")
+    return redirect_to(url_for(".roles_index"))
+
+
+@bp.route("/groups/new", methods=["GET", "POST"], defaults={"group_id": None})
+@bp.route("/groups/<uuid:group_id>/edit", methods=["GET", "POST"])
+@require("admin.roles")
+def edit_group(group_id):
+    """Create a group, or change its rights and members."""
+    group = roles.get_group(group_id) or abort(404) if group_id else None
+    form = GroupForm(obj=group, members=[str(m.membership_id) for m in group.members] if group else [])
+    form.members.choices = [(str(m.id), f"{m.user.name} <{m.user.email}>") for m in list_members() if m.active]
+    if form.validate_on_submit() and roles.group_name_taken(form.name.data, except_id=group_id):
+        form.name.errors.append(_("A group with this name already exists."))
+    elif form.validate_on_submit():
+        roles.save_group(g.viewer, group, name=form.name.data, description=form.description.data,
+                         rights=form.rights.data, member_ids=form.members.data, client=client_info())
+        flash(_("The group has been saved."), "success")
+        return redirect_to(url_for(".roles_index"))
+    return render_page("admin/group_form.html", "rights_form", form=form, group=group, areas=_rights_by_area(),
+                       status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/groups/<uuid:group_id>/delete")
+@require("admin.roles")
+def delete_group(group_id):
+    """Delete a group; its members keep their role."""
+    group = roles.get_group(group_id) or abort(404)
+    roles.delete_group(g.viewer, group, client_info())
+    flash(_("The group has been deleted."), "success")
+    return redirect_to(url_for(".roles_index"))

@@ -1,0 +1,121 @@
+"""Team administration: members, their roles and status, invitations, organisation settings."""
+import uuid
+
+from flask import abort, current_app, flash, g, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.admin import bp, services
+from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
+from app.admin.roles import list_roles
+from app.audit.web import client_info
+from app.auth.emails import send_invitation_mail
+from app.htmx import redirect_to, render_page
+from app.models import utcnow
+from app.permissions import require
+from app.web import role_label
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(str(role.id), role_label(role)) for role, _count in list_roles()]
+
+
+def _team_page(invite_form=None, status=200, block=None):
+    invite_form = invite_form or InviteForm()
+    invite_form.role_id.choices = _role_choices()
+    return render_page(
+        "admin/members.html", block, status=status, members=services.list_members(), invite_form=invite_form,
+        role_choices=invite_form.role_id.choices, invitations=services.list_open_invitations(),
+    )
+
+
+def _member_or_404(membership_id: uuid.UUID):
+    """:raise 404: when the member is not in this organisation."""
+    return services.get_member(membership_id) or abort(404)
+
+
+def _member_row(member, status=200):
+    return render_page("admin/members.html", "member_row", member=member, role_choices=_role_choices(), status=status)
+
+
+@bp.get("/members")
+@require("admin.users")
+def members():
+    """Show the team and the open invitations."""
+    return _team_page()
+
+
+@bp.post("/members/<uuid:membership_id>/role")
+@require("admin.users")
+def change_role(membership_id):
+    """Give a member another role."""
+    member = _member_or_404(membership_id)
+    form = MemberRoleForm()
+    form.role_id.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _member_row(member, 422)
+    try:
+        services.change_member_role(g.viewer, member, services.get_role(uuid.UUID(form.role_id.data)), client_info())
+    except services.TeamError as error:
+        flash(str(error), "error")
+        return _member_row(member, 422)
+    flash(_("%(name)s is now %(role)s.", name=member.user.name, role=role_label(member.role)), "success")
+    return _member_row(member)
+
+
+@bp.post("/members/<uuid:membership_id>/<any(deactivate, reactivate):action>")
+@require("admin.users")
+def set_active(membership_id, action):
+    """Deactivate a member (their access ends at once) or bring them back."""
+    member = _member_or_404(membership_id)
+    try:
+        services.set_member_active(g.viewer, member, action == "reactivate", client_info())
+    except services.TeamError as error:
+        flash(str(error), "error")
+        return _member_row(member, 422)
+    message = _("%(name)s can use the organisation again.") if member.active else _("%(name)s no longer has access.")
+    flash(message % {"name": member.user.name}, "success")
+    return _member_row(member)
+
+
+@bp.post("/invitations")
+@require("admin.users")
+def invite():
+    """Invite someone by e-mail with a role."""
+    form = InviteForm()
+    form.role_id.choices = _role_choices()
+    if not form.validate_on_submit():
+        return _team_page(form, 422, "invite_form")
+    role = services.get_role(uuid.UUID(form.role_id.data))
+    expires_at = utcnow() + current_app.config["INVITATION_MAX_AGE"]
+    try:
+        token = services.invite_member(g.viewer, form.email.data, role, expires_at, client_info())
+    except services.TeamError as error:
+        form.email.errors.append(str(error))
+        return _team_page(form, 422, "invite_form")
+    send_invitation_mail(form.email.data.strip().lower(), token, g.tenant.name, current_user.name)
+    flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+    return redirect_to(url_for(".members"))
+
+
+@bp.post("/invitations/<uuid:invitation_id>/revoke")
+@require("admin.users")
+def revoke_invitation(invitation_id):
+    """Withdraw an invitation; its link stops working."""
+    invitation = services.get_invitation(invitation_id) or abort(404)
+    services.revoke_invitation(g.viewer, invitation, client_info())
+    flash(_("The invitation to %(email)s was withdrawn.", email=invitation.email), "success")
+    return redirect_to(url_for(".members"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require("admin.settings")
+def settings():
+    """Change the organisation's name, document language and time zone."""
+    form = SettingsForm(obj=g.tenant)
+    if form.validate_on_submit():
+        services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
+                                 client_info())
+        flash(_("The settings have been saved."), "success")
+        return redirect_to(url_for(".settings"))
+    return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200)

@@ -1,0 +1,1 @@
+"""Security log (and, with the customer history, the hash-chained audit log)."""

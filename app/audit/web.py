@@ -1,0 +1,25 @@
+"""Request-side helpers of the security log: who is calling, and logging refusals."""
+from flask import g, request
+from flask_login import current_user
+
+from app.audit.services import ClientInfo, record_security_event
+from app.extensions import db
+
+
+def client_info() -> ClientInfo:
+    """Return the caller's address and user agent for the security log."""
+    return ClientInfo(ip=request.remote_addr, user_agent=request.user_agent.string or None)
+
+
+def log_denied(status: int, **detail) -> None:
+    """Record a refused request in the log of the tenant it targeted, and commit it."""
+    tenant = g.get("tenant")
+    if tenant is None:
+        return
+    user_id = current_user.id if current_user.is_authenticated else None
+    kind = "access_denied" if status == 403 else "access_not_found"
+    record_security_event(
+        tenant.id, kind, user_id=user_id, client=client_info(),
+        path=request.path[:200], method=request.method, **detail,
+    )
+    db.session.commit()

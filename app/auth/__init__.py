@@ -1,0 +1,6 @@
+"""Accounts: sign-up, sign-in, sign-out, password reset, invitations, the user's own settings."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from app.auth import routes  # noqa: E402,F401

@@ -1,0 +1,95 @@
+"""Configuration from environment variables, each with an embedded default (12-factor)."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("STORIA_INSTANCE_DIR", PROJECT_DIR / "instance"))
+
+
+def database_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver named for PostgreSQL URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _embedded_secret_key() -> str:
+    """Return a random key kept in ``instance/`` so that sessions survive a restart."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Production-shaped settings; every value can be overridden by the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by load() when unset
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'storia.db'}")
+    )
+    # Migrations run as the role that owns the tables; the app connects as one that does not.
+    MIGRATE_DATABASE_URL = database_url(os.environ.get("MIGRATE_DATABASE_URL", "")) or None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    STORAGE_URL = os.environ.get("STORAGE_URL", f"file://{INSTANCE_DIR / 'files'}")
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Storia <no-reply@storia.invalid>")
+
+    # Sessions: signed cookie holding a server-side session token (see app/auth/sessions.py).
+    SESSION_COOKIE_NAME = os.environ.get("SESSION_COOKIE_NAME", "__Host-storia")
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_int("SESSION_IDLE_MINUTES", 8 * 60))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_int("SESSION_ABSOLUTE_HOURS", 7 * 24))
+    PERMANENT_SESSION_LIFETIME = SESSION_ABSOLUTE_TIMEOUT
+
+    # Login throttling (QUALITY T14).
+    LOGIN_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
+
+    PASSWORD_RESET_MAX_AGE = timedelta(minutes=_int("PASSWORD_RESET_MINUTES", 60))
+    INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
+
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_SSL_STRICT = os.environ.get("WTF_CSRF_SSL_STRICT", "1") == "1"
+
+    LANGUAGES = ("en", "fr", "it")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_DIR / "app" / "translations")
+
+    HSTS_MAX_AGE = 63072000
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    @classmethod
+    def load(cls) -> dict:
+        """Return the settings as a dict, filling the embedded secret key if needed."""
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        if not values["SECRET_KEY"]:
+            values["SECRET_KEY"] = _embedded_secret_key()
+        return values
+
+
+class TestConfig(Config):
+    """Settings for the test suite: SQLite file or TEST_DATABASE_URL, fixed secret."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"  # replaced by tests/conftest.py
+    MAIL_URL = None
+    REDIS_URL = None
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30

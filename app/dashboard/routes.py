@@ -1,0 +1,16 @@
+"""The organisation's home page: where to start, and the state of the team."""
+from flask import g, session
+
+from app.admin.services import list_members, list_open_invitations
+from app.dashboard import bp
+from app.htmx import render_page
+
+
+@bp.get("/")
+def index():
+    """Show the organisation's home."""
+    session["last_tenant"] = g.tenant.slug
+    members = list_members()
+    return render_page("dashboard/index.html", members=members,
+                       active_members=sum(m.active for m in members),
+                       open_invitations=len(list_open_invitations()))

@@ -1,0 +1,21 @@
+"""Locale and time zone of a request: the user's choice, then the browser's, then the default."""
+from flask import current_app, g, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """Pick the user's saved language, the session's choice, or Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    """Show times in the user's time zone, else the organisation's."""
+    if current_user.is_authenticated:
+        return current_user.timezone
+    tenant = g.get("tenant")
+    return tenant.timezone if tenant is not None else None

@@ -1,0 +1,6 @@
+"""Public pages: the landing page, the organisation chooser, the language switch, health."""
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from app.public import routes  # noqa: E402,F401

@@ -1,0 +1,96 @@
+"""Cross-cutting web wiring: security headers, error pages, template helpers."""
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.admin.services import list_user_organisations
+from app.extensions import db, htmx
+from app.permissions import BUILTIN_ROLES, can
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'self'",
+    "object-src 'none'",
+])
+
+ERROR_MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
+    403: (_l("Not allowed"), _l("You do not have the right to do this. Ask an administrator of your organisation.")),
+    404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is larger than the allowed size.")),
+    422: (_l("Invalid input"), _l("Some fields need your attention.")),
+    429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Your data is safe; please try again.")),
+}
+CSRF_MESSAGE = _l("This form has expired or was sent from elsewhere. Reload the page and try again.")
+
+
+def role_label(role) -> str:
+    """The name to show for a role: the translated label of a built-in one, or its own name."""
+    if role.key in BUILTIN_ROLES:
+        return str(BUILTIN_ROLES[role.key][0])
+    return role.name
+
+
+def nav_organisations():
+    """The signed-in user's organisations for the switcher (one query, cached for the request)."""
+    if "nav_orgs" not in g:
+        g.nav_orgs = [t for t, _ in list_user_organisations(current_user.id)] if current_user.is_authenticated else []
+    return g.nav_orgs
+
+
+def render_error(code: int, message=None):
+    title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    template = "_htmx/error.html" if htmx else "errors/error.html"
+    return render_template(template, code=code, title=title, message=message or default), code
+
+
+def register_web(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), payment=(), usb=()")
+        headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains")
+        if response.mimetype == "text/html":
+            headers.setdefault("Content-Security-Policy", CSP)
+        if current_user.is_authenticated and "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        response = render_error(error.code if error.code in ERROR_MESSAGES else 400)
+        if error.code == 405:
+            allowed = error.get_response().headers.get("Allow")
+            return response[0], 405, {"Allow": allowed} if allowed else {}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        if app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise error
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+    app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
+                                 get_locale=get_locale)
