@@ -28,7 +28,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import database
-    from app.auth import sessions
+    from app.auth import passwords, sessions
     from app.extensions import babel, csrf, db, htmx, login_manager, migrate
     from app.i18n import select_locale, select_timezone
 
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     sessions.init_app(app)
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"], app.config["ARGON2_PARALLELISM"])
 
 
 def register_blueprints(app: Flask) -> None:

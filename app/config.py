@@ -59,6 +59,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
     LOGIN_MAX_FAILURES_PER_ADDRESS = _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)
 
+    # argon2id cost (argon2-cffi's defaults, RFC 9106's second recommendation).
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 64 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
+
     PASSWORD_RESET_MAX_AGE = timedelta(minutes=_int("PASSWORD_RESET_MINUTES", 60))
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
 
@@ -93,3 +98,6 @@ class TestConfig(Config):
     MAIL_URL = None
     REDIS_URL = None
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    ARGON2_PARALLELISM = 1

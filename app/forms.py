@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -17,6 +18,11 @@ SLUG_MESSAGES = {
     "reserved": _l("This address is reserved; choose another."),
     "taken": _l("This address is already taken; choose another."),
 }
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    """WTForms choices from ``(value, label)`` pairs (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -37,11 +43,11 @@ def name_field(label, max_length=120) -> StringField:
 
 
 def language_field(label=None) -> SelectField:
-    return SelectField(label or _l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    return SelectField(label or _l("Language"), choices=as_choices(LANGUAGE_NAMES.items()))
 
 
 def timezone_field(label=None) -> SelectField:
-    return SelectField(label or _l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    return SelectField(label or _l("Time zone"), choices=as_choices((tz, tz) for tz in TIMEZONES))
 
 
 def validate_new_slug(form, field) -> None:

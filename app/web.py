@@ -46,7 +46,7 @@ def role_label(role) -> str:
 def nav_organisations():
     """The signed-in user's organisations for the switcher (one query, cached for the request)."""
     if "nav_orgs" not in g:
-        g.nav_orgs = [t for t, _ in list_user_organisations(current_user.id)] if current_user.is_authenticated else []
+        g.nav_orgs = list_user_organisations(current_user.id) if current_user.is_authenticated else []
     return g.nav_orgs
 
 
@@ -86,11 +86,17 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error):
-        if app.config.get("PROPAGATE_EXCEPTIONS"):
+        propagate = app.config.get("PROPAGATE_EXCEPTIONS")
+        if propagate or (propagate is None and (app.testing or app.debug)):
             raise error
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(500)
+
+    @app.context_processor
+    def _form_macros():
+        # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
+        return {"forms": app.jinja_env.get_template("_macros/forms.html").module}
 
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

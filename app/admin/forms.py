@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from app.forms import MultiCheckboxField, email_field, language_field, name_field, timezone_field
+from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
 
 
@@ -19,9 +19,9 @@ class MemberRoleForm(FlaskForm):
 
 class _RightsForm(FlaskForm):
     name = name_field(_l("Name"), max_length=80)
-    description = StringField(_l("Description"), validators=[Optional(), Length(max=255)],
+    description = StringField(_l("Description"), default="", validators=[Optional(), Length(max=255)],
                               render_kw={"maxlength": 255})
-    rights = MultiCheckboxField(_l("Rights"), choices=[(key, label) for key, label in RIGHTS.items()])
+    rights = MultiCheckboxField(_l("Rights"), choices=as_choices(RIGHTS.items()))
 
 
 class RoleForm(_RightsForm):

@@ -8,6 +8,7 @@ from flask_babel import get_timezone
 from app.admin import bp
 from app.admin.forms import SecurityLogFilterForm
 from app.admin.services import list_members
+from app.forms import as_choices
 from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
 from app.htmx import render_page
 from app.permissions import require
@@ -44,8 +45,8 @@ def security_log():
     """Show the security log; htmx asks for the next page with ``before``."""
     form = SecurityLogFilterForm(request.args)
     members = list_members()
-    form.kind.choices = [("", "—")] + [(k, str(v)) for k, v in SECURITY_EVENT_KINDS.items()]
-    form.user.choices = [("", "—")] + [(str(m.user_id), m.user.name) for m in members]
+    form.kind.choices = as_choices([("", "—"), *SECURITY_EVENT_KINDS.items()])
+    form.user.choices = as_choices([("", "—"), *((m.user_id, m.user.name) for m in members)])
     filters = SecurityLogFilter(
         kind=form.kind.data if form.kind.data in SECURITY_EVENT_KINDS else None,
         user_id=_uuid_or_none(form.user.data),

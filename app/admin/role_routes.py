@@ -6,6 +6,7 @@ from app.admin import bp, roles
 from app.admin.forms import GroupForm, RoleForm
 from app.admin.services import TeamError, get_role, list_members
 from app.audit.web import client_info
+from app.forms import as_choices
 from app.htmx import redirect_to, render_page
 from app.permissions import AREAS, RIGHTS, require
 
@@ -69,7 +70,7 @@ def edit_group(group_id):
     """Create a group, or change its rights and members."""
     group = roles.get_group(group_id) or abort(404) if group_id else None
     form = GroupForm(obj=group, members=[str(m.membership_id) for m in group.members] if group else [])
-    form.members.choices = [(str(m.id), f"{m.user.name} <{m.user.email}>") for m in list_members() if m.active]
+    form.members.choices = as_choices((m.id, f"{m.user.name} <{m.user.email}>") for m in list_members() if m.active)
     if form.validate_on_submit() and roles.group_name_taken(form.name.data, except_id=group_id):
         form.name.errors.append(_("A group with this name already exists."))
     elif form.validate_on_submit():

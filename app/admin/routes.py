@@ -10,6 +10,7 @@ from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
 from app.audit.web import client_info
 from app.auth.emails import send_invitation_mail
+from app.forms import as_choices
 from app.htmx import redirect_to, render_page
 from app.models import utcnow
 from app.permissions import require
@@ -22,10 +23,11 @@ def _role_choices() -> list[tuple[str, str]]:
 
 def _team_page(invite_form=None, status=200, block=None):
     invite_form = invite_form or InviteForm()
-    invite_form.role_id.choices = _role_choices()
+    choices = _role_choices()
+    invite_form.role_id.choices = as_choices(choices)
     return render_page(
         "admin/members.html", block, status=status, members=services.list_members(), invite_form=invite_form,
-        role_choices=invite_form.role_id.choices, invitations=services.list_open_invitations(),
+        role_choices=choices, invitations=services.list_open_invitations(),
     )
 
 
@@ -51,7 +53,7 @@ def change_role(membership_id):
     """Give a member another role."""
     member = _member_or_404(membership_id)
     form = MemberRoleForm()
-    form.role_id.choices = _role_choices()
+    form.role_id.choices = as_choices(_role_choices())
     if not form.validate_on_submit():
         return _member_row(member, 422)
     try:
@@ -83,7 +85,7 @@ def set_active(membership_id, action):
 def invite():
     """Invite someone by e-mail with a role."""
     form = InviteForm()
-    form.role_id.choices = _role_choices()
+    form.role_id.choices = as_choices(_role_choices())
     if not form.validate_on_submit():
         return _team_page(form, 422, "invite_form")
     role = services.get_role(uuid.UUID(form.role_id.data))

@@ -40,17 +40,16 @@ def create_organisation(owner: User, name: str, slug: str, client: ClientInfo) -
     return tenant
 
 
-def list_user_organisations(user_id: uuid.UUID) -> list[tuple[Tenant, Membership]]:
+def list_user_organisations(user_id: uuid.UUID) -> list[Tenant]:
     """Return the organisations ``user_id`` is an active member of, by name (crosses tenants)."""
     with user_context(user_id):
-        rows = db.session.execute(
-            select(Tenant, Membership)
+        return db.session.scalars(
+            select(Tenant)
             .join(Membership, Membership.tenant_id == Tenant.id)
             .where(Membership.user_id == user_id, Membership.active.is_(True))
             .order_by(Tenant.name)
             .execution_options(all_tenants=True)
         ).all()
-    return [(tenant, membership) for tenant, membership in rows]
 
 
 def list_members() -> list[Membership]:

@@ -6,18 +6,25 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
-_hasher = PasswordHasher()
 # The 30,000 most common passwords of public breach corpora, shipped with zxcvbn.
 _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
-# Verified against for unknown e-mails so that a wrong address costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("storia-timing-equaliser")
+_hasher = PasswordHasher()
+_dummy_hash: str | None = None
 
 
 def configure(time_cost: int, memory_cost: int, parallelism: int) -> None:
-    """Replace the hasher's cost parameters (tests use cheaper ones)."""
-    global _hasher, _DUMMY_HASH
+    """Set the hasher's cost parameters (from the app's configuration; tests use cheaper ones)."""
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-    _DUMMY_HASH = _hasher.hash("storia-timing-equaliser")
+    _dummy_hash = None
+
+
+def _equaliser() -> str:
+    """A hash checked for unknown e-mails, so that a wrong address costs as long as a wrong password."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("storia-timing-equaliser")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -27,7 +34,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password``; with no hash, spend the same time and return False."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _equaliser(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

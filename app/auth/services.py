@@ -12,7 +12,7 @@ from app.audit.services import ClientInfo, record_account_event
 from app.auth import passwords
 from app.auth.sessions import end_all_sessions, end_session, start_session
 from app.extensions import db
-from app.admin.services import create_organisation
+from app.admin.services import add_organisation
 from app.models import LoginAttempt, PendingSignup, Tenant, User, utcnow
 from app.tokens import make_token, read_token
 
@@ -108,7 +108,7 @@ def confirm_signup(pending: PendingSignup, slug: str, client: ClientInfo) -> tup
                     locale=pending.locale)
         db.session.add(user)
         db.session.flush()
-    tenant = create_organisation(user, pending.org_name, slug, client, locale=pending.locale)
+    tenant = add_organisation(user, pending.org_name, slug, client, locale=pending.locale)
     db.session.delete(pending)
     db.session.commit()
     return user, tenant
