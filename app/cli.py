@@ -17,6 +17,13 @@ def register_cli(app: Flask) -> None:
             click.echo(f"  {email:<26} password {password:<20} {name}: {roles}")
         click.echo("")
 
+    @app.cli.command("purge")
+    def purge():
+        """Delete expired rate-limit counts and login attempts (run daily)."""
+        from app.ratelimit import purge_expired
+
+        click.echo(f"removed {purge_expired()} expired rows")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker(burst):

@@ -3,7 +3,6 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.extensions import db
 from app.tenancy import clear_scope
 
 

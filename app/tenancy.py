@@ -28,7 +28,7 @@ class Scope:
     user_id: uuid.UUID | None = None
 
 
-_scope: ContextVar[Scope] = ContextVar("storia_scope", default=Scope())
+_scope: ContextVar[Scope] = ContextVar("storia_scope", default=Scope())  # noqa: B039 (frozen)
 _KEEP = object()
 _SET_SCOPE_SQL = text(
     "SELECT set_config('app.tenant_id', :tenant_id, true), set_config('app.user_id', :user_id, true)"

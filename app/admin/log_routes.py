@@ -1,6 +1,6 @@
 """The security log of the organisation, filterable, newest first, loaded page by page."""
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import request
 from flask_babel import get_timezone
@@ -8,8 +8,8 @@ from flask_babel import get_timezone
 from app.admin import bp
 from app.admin.forms import SecurityLogFilterForm
 from app.admin.services import list_members
-from app.forms import as_choices
 from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
+from app.forms import as_choices
 from app.htmx import render_page
 from app.permissions import require
 
@@ -20,7 +20,7 @@ def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
         day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
     except ValueError:
         return None
-    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(timezone.utc) if day else None
+    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:

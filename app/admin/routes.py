@@ -21,10 +21,17 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(str(role.id), role_label(role)) for role, _count in list_roles()]
 
 
+def _default_role_id() -> str | None:
+    """New members are invited as sales people unless the inviter picks another role."""
+    return next((str(role.id) for role, _count in list_roles() if role.key == "sales"), None)
+
+
 def _team_page(invite_form=None, status=200, block=None):
     invite_form = invite_form or InviteForm()
     choices = _role_choices()
     invite_form.role_id.choices = as_choices(choices)
+    if not invite_form.role_id.data:
+        invite_form.role_id.data = _default_role_id()
     return render_page(
         "admin/members.html", block, status=status, members=services.list_members(), invite_form=invite_form,
         role_choices=choices, invitations=services.list_open_invitations(),

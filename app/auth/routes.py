@@ -1,15 +1,26 @@
 """Account pages: sign-up, sign-in, sign-out, password reset."""
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
+from app import ratelimit
 from app.admin.services import TeamError, create_organisation
 from app.audit.web import client_info
 from app.auth import bp, emails, services
-from app.auth.forms import ConfirmSlugForm, ForgotPasswordForm, LoginForm, OrganisationForm, ResetPasswordForm, SignupForm
+from app.auth.forms import (
+    ConfirmSlugForm,
+    ForgotPasswordForm,
+    LoginForm,
+    OrganisationForm,
+    ResetPasswordForm,
+    SignupForm,
+)
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
 from app.tenancy import slug_problem
+from app.web import render_error
 
 
 def safe_next(target: str | None) -> str | None:
@@ -37,6 +48,8 @@ def signup():
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_page("auth/signup.html", "signup_form", form=form, status=status)
+    if not ratelimit.allow(ratelimit.bucket("signup", request.remote_addr or ""), 10, timedelta(hours=1)):
+        return render_error(429)
     if current_user.is_authenticated:
         tenant = create_organisation(current_user, form.org_name.data, form.slug.data, client_info())
         return redirect_to(url_for("tenant.dashboard.index", tenant_slug=tenant.slug))
@@ -119,7 +132,11 @@ def forgot_password():
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_page("auth/forgot.html", "forgot_form", form=form, status=status)
-    emails.send_reset_mail(form.email.data, client_info())
+    email = services.normalise_email(form.email.data)
+    if not (ratelimit.allow(ratelimit.bucket("forgot-ip", request.remote_addr or ""), 20, timedelta(minutes=15))
+            and ratelimit.allow(ratelimit.bucket("forgot-email", email), 3, timedelta(minutes=15))):
+        return render_error(429)
+    emails.send_reset_mail(email, client_info())
     return redirect_to(url_for("auth.check_inbox", reason="reset"))
 
 

@@ -1,6 +1,6 @@
 """Declarative base, naming convention, UTC timestamps and the TenantScoped mixin."""
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import uuid_utils.compat as uuid_compat
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, TypeDecorator, Uuid
@@ -24,7 +24,7 @@ def new_id() -> uuid.UUID:
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -38,15 +38,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")

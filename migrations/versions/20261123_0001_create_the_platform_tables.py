@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-23 08:26:12.038473
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from app.db_security import allow_reading_own_rows, enable_tenant_rls, grant_app_role
