@@ -11,8 +11,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, abort, g
-from sqlalchemy import event, select, text
+from sqlalchemy import Table, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.visitors import iterate
 
 from app.extensions import db
 from app.models import Tenant, TenantScoped
@@ -113,14 +114,22 @@ def _filter_by_tenant(state: ORMExecuteState):
         return
     if state.execution_options.get("all_tenants"):
         return
-    if not any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
-        return
     tenant_id = _scope.get().tenant_id
     if tenant_id is None:
-        raise TenantContextMissing("query on a tenant table without a tenant in scope")
+        if _touches_tenant_table(state):
+            raise TenantContextMissing("query on a tenant table without a tenant in scope")
+        return
+    # Added even when no tenant entity is selected: `select(func.count()).select_from(Model)`
+    # names no mapper in its columns, yet the criteria still reach the FROM clause.
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )
+
+
+def _touches_tenant_table(state: ORMExecuteState) -> bool:
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    return any(isinstance(element, Table) and "tenant_id" in element.c for element in iterate(state.statement))
 
 
 @event.listens_for(Session, "before_flush")
