@@ -69,7 +69,9 @@ def delete_role(role_id):
 def edit_group(group_id):
     """Create a group, or change its rights and members."""
     group = roles.get_group(group_id) or abort(404) if group_id else None
-    form = GroupForm(obj=group, members=[str(m.membership_id) for m in group.members] if group else [])
+    form = GroupForm(obj=group)
+    if not form.is_submitted():  # obj's `members` (link rows) would otherwise fill the checkboxes
+        form.members.data = [str(m.membership_id) for m in group.members] if group else []
     form.members.choices = as_choices((m.id, f"{m.user.name} <{m.user.email}>") for m in list_members() if m.active)
     if form.validate_on_submit() and roles.group_name_taken(form.name.data, except_id=group_id):
         form.name.errors.append(_("A group with this name already exists."))
