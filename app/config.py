@@ -78,6 +78,8 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_DIR / "app" / "translations")
 
     HSTS_MAX_AGE = 63072000
+    # Behind a reverse proxy: how many X-Forwarded-For hops to trust (0: none, use the socket).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     @classmethod
