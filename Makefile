@@ -24,7 +24,7 @@ static/vendor/.installed: package.json package-lock.json
 	@touch $@
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d app/translations
+	@$(BIN)/pybabel -q compile -d app/translations
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -38,10 +38,10 @@ bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 babel-extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__ node_modules instance' -o app/translations/messages.pot --no-location --sort-output .
 
 babel-update: babel-extract
-	$(BIN)/pybabel update -q -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -170,6 +170,8 @@ def slug_problem(slug: str) -> str | None:
 
 
 def get_tenant_by_slug(slug: str) -> Tenant | None:
+    if not SLUG_RE.match(slug):  # no tenant has a malformed slug; NUL would even be a database error
+        return None
     return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
 
 

@@ -1,5 +1,5 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -70,7 +70,18 @@ def register_web(app: Flask) -> None:
             headers.setdefault("Content-Security-Policy", CSP)
         if current_user.is_authenticated and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
+        if request.endpoint != "static":
+            # Error pages, sign-in redirects and form answers all differ for htmx (fragment,
+            # HX-Redirect), not only render_page: a cache must never serve one for the other.
+            response.vary.add("HX-Request")
         return response
+
+    @app.before_request
+    def _refuse_nul_bytes():
+        # No field has a use for NUL and PostgreSQL text cannot store it (a 500 otherwise).
+        for values in (request.args, request.form):
+            if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+                abort(400)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):

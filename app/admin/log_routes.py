@@ -18,9 +18,9 @@ def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
     """The UTC instant a local calendar day starts (None for an empty or malformed date)."""
     try:
         day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
-    except ValueError:
+        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
         return None
-    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:

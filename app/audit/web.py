@@ -1,14 +1,23 @@
 """Request-side helpers of the security log: who is calling, and logging refusals."""
+import re
+
 from flask import g, request
 from flask_login import current_user
 
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def client_info() -> ClientInfo:
-    """Return the caller's address and user agent for the security log."""
-    return ClientInfo(ip=request.remote_addr, user_agent=request.user_agent.string or None)
+    """Return the caller's address and user agent for the security log.
+
+    The user agent is the client's own text: control characters are dropped (NUL cannot be stored
+    in PostgreSQL, CR/LF and ANSI escapes would forge lines in a log viewer).
+    """
+    agent = _CONTROL_CHARACTERS.sub("", request.user_agent.string or "")[:255]
+    return ClientInfo(ip=request.remote_addr, user_agent=agent or None)
 
 
 def log_denied(status: int, **detail) -> None:

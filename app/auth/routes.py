@@ -4,6 +4,8 @@ from datetime import timedelta
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from jinja2_fragments.flask import render_block
+from werkzeug.urls import iri_to_uri
 
 from app import ratelimit
 from app.admin.services import TeamError, create_organisation
@@ -17,6 +19,7 @@ from app.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from app.auth.sessions import end_session
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
 from app.tenancy import slug_problem
@@ -24,14 +27,22 @@ from app.web import render_error
 
 
 def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site (no open redirects), else None."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return None
+    """Return ``target`` if it is a path on this site (no open redirects), else None.
+
+    Browsers drop tabs and newlines inside a URL and read ``\\`` as ``/``, so ``/\\t/evil.example``
+    or ``/\\evil.example`` would leave the site: any control character or backslash is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    return iri_to_uri(target)  # ASCII only, also in the HX-Redirect header
 
 
 def start_signed_in(user) -> None:
     """Replace the session by a fresh one for ``user`` (a new token at every sign-in)."""
+    if current_user.is_authenticated:
+        end_session(current_user)  # re-authentication also ends the old token (ASVS 7.2.4); sign_in commits
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -62,11 +73,12 @@ def signup():
 
 @bp.get("/signup/slug")
 def slug_check():
-    """Say whether a web address is free (inline validation while typing)."""
+    """Say whether a web address is free (inline validation while typing): always the fragment."""
     slug = request.args.get("slug", "").strip().lower()
     problem = slug_problem(slug) if slug else None
-    return render_page("auth/signup.html", "slug_feedback", slug=slug,
-                       problem=SLUG_MESSAGES[problem] if problem else None)
+    # Not render_page: the whole page needs a form this endpoint does not have (a plain GET was a 500).
+    return render_block("auth/signup.html", "slug_feedback", slug=slug,
+                        problem=SLUG_MESSAGES[problem] if problem else None)
 
 
 @bp.get("/check-inbox")

@@ -1,0 +1,90 @@
+"""Reading responses as a browser would: elements a payload could have produced, and leaked internals."""
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from markupsafe import escape
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# Every element name our templates write; any other element in a page came from data.
+TEMPLATE_TAGS = frozenset(
+    tag.lower() for path in TEMPLATES.rglob("*.html") for tag in re.findall(r"<([a-zA-Z][a-zA-Z0-9-]*)", path.read_text())
+)
+# Every (element, htmx attribute) pair our templates write: htmx would act on any other one.
+TEMPLATE_HX = frozenset(
+    (match.group(1).lower(), name)
+    for path in TEMPLATES.rglob("*.html")
+    for match in re.finditer(r"<([a-zA-Z][a-zA-Z0-9-]*)\b((?:[^<>]|\{[{%].*?[%}]\})*)>", path.read_text(), re.S)
+    for name in re.findall(r"\b((?:data-)?hx-[\w:-]+)\s*=", match.group(2))
+)
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster", "background", "srcdoc",
+                  "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete"}
+# Where our templates put user text inside an attribute (escaped): form values and confirm prompts.
+TEXT_ATTRIBUTES = {"value", "hx-confirm"}
+LEAK_MARKERS = ("Traceback (most recent call last)", 'File "/', ".py\", line", "site-packages", "/work/", "sqlalchemy",
+                "psycopg", "sqlite3", "OperationalError", "IntegrityError", "DataError", "ProgrammingError",
+                "UndefinedError", "jinja2.", "werkzeug.", "SELECT ", "INSERT INTO", "DELETE FROM", "UPDATE ",
+                "ORDER BY", "Werkzeug Debugger")
+
+
+class _Elements(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements = []  # (tag, [(name, value)])
+        self.script_text = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, attrs))
+        self._in_script = tag == "script"
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, attrs))
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.script_text.append(data)
+
+
+def _scheme(value: str) -> str:
+    cleaned = re.sub(r"[\x00-\x20]", "", html.unescape(value or "")).lower()
+    return cleaned.split(":", 1)[0] if ":" in cleaned else ""
+
+
+def injected_markup(body: str, marker: re.Pattern) -> list[str]:
+    """Elements and attributes of ``body`` that user data produced (empty when all data was escaped).
+
+    Payloads carry ``marker``; templates never write inline handlers, inline scripts or foreign tags.
+    """
+    parser = _Elements()
+    parser.feed(body)
+    parser.close()
+    problems = [f"inline script {text[:60]!r}" for text in parser.script_text]
+    for tag, attrs in parser.elements:
+        if tag not in TEMPLATE_TAGS:
+            problems.append(f"<{tag}> is not an element of our templates")
+        if tag == "script" and not dict(attrs).get("src", "").startswith("/static/"):
+            problems.append(f"<script> without a same-origin source: {attrs}")
+        for name, value in attrs:
+            if name.startswith("on") or name.startswith(("hx-on", "data-hx-on")):
+                problems.append(f"<{tag} {name}=...> event handler")
+            elif name.startswith(("hx-", "data-hx-")) and (tag, name) not in TEMPLATE_HX:
+                problems.append(f"<{tag} {name}={value!r}> htmx attribute our templates never write")
+            if name in URL_ATTRIBUTES and _scheme(value) in ("javascript", "data", "vbscript"):
+                problems.append(f"<{tag} {name}={value!r}> script URL")
+            if marker.search(name) or marker.search(tag):
+                problems.append(f"<{tag} {name}> made from data")
+            if value and marker.search(value) and name not in TEXT_ATTRIBUTES:
+                problems.append(f"<{tag} {name}={value!r}> carries data outside a text attribute")
+    return problems
+
+
+def leaked_internals(body: str, echoed=()) -> list[str]:
+    """Traces of tracebacks, SQL or file paths in ``body`` (values the client sent are removed first)."""
+    for value in sorted((str(v) for v in echoed if v), key=len, reverse=True):
+        body = body.replace(str(escape(value)), "").replace(value, "")
+    return [marker for marker in LEAK_MARKERS if marker in body]
