@@ -1,6 +1,6 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
 from flask import Flask, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -8,7 +8,9 @@ from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
 from app.extensions import db, htmx
+from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
+from app.timeline import display
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -48,6 +50,27 @@ def nav_organisations():
     if "nav_orgs" not in g:
         g.nav_orgs = list_user_organisations(current_user.id) if current_user.is_authenticated else []
     return g.nav_orgs
+
+
+def local_day(moment) -> str:
+    """The calendar day of ``moment`` in the viewer's time zone (ISO)."""
+    return moment.astimezone(get_timezone()).date().isoformat()
+
+
+def day_label(moment) -> str:
+    """"Today", "Yesterday" or the full date of ``moment``, in the viewer's time zone and language."""
+    day = moment.astimezone(get_timezone()).date()
+    today = utcnow().astimezone(get_timezone()).date()
+    if day == today:
+        return str(_l("Today"))
+    if (today - day).days == 1:
+        return str(_l("Yesterday"))
+    return format_date(day, "full")
+
+
+def web_link(url: str) -> str:
+    """``url`` if it is an http(s) address safe to put in an href, else "" (no javascript: links)."""
+    return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else ""
 
 
 def render_error(code: int, message=None):
@@ -96,7 +119,14 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def _form_macros():
         # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
-        return {"forms": app.jinja_env.get_template("_macros/forms.html").module}
+        return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
+                "timeline": app.jinja_env.get_template("timeline/_macros.html").module}
 
+    app.jinja_env.filters["web_link"] = web_link
+    app.jinja_env.globals.update(
+        kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
+        kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
+        current_viewer=lambda: g.get("viewer"),
+    )
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

@@ -45,4 +45,37 @@
   }
   document.addEventListener("htmx:sendError", showNetworkError);
   document.addEventListener("htmx:timeout", showNetworkError);
+
+  // Live timeline. An event may arrive twice (the page, the stream, the note just posted):
+  // keep the first. While the reader is scrolled down, count arrivals on a button instead.
+  function eventIdOf(lastEventId) {
+    return (lastEventId || "").split("_").pop();
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var id = eventIdOf(event.detail.lastEventId);
+    if (id && document.getElementById("ev-" + id)) event.preventDefault();
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fragment = event.detail.fragment;
+    var item = fragment && fragment.querySelector ? fragment.querySelector("li.event") : null;
+    if (item && document.getElementById(item.id)) event.detail.shouldSwap = false;
+  });
+  var unseen = 0;
+  document.addEventListener("htmx:sseMessage", function () {
+    var live = document.getElementById("timeline-live");
+    var button = document.querySelector(".new-events");
+    if (!live || !button) return;
+    if (live.getBoundingClientRect().top < 0) {
+      unseen += 1;
+      button.textContent = "↑ " + button.dataset.template.replace("{n}", unseen);
+      button.hidden = false;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".new-events") : null;
+    if (!button) return;
+    unseen = 0;
+    button.hidden = true;
+    document.getElementById("timeline-section").scrollIntoView({ behavior: "smooth" });
+  });
 })();

@@ -1,0 +1,166 @@
+"""The tamper-evident audit log: every change of an audited model, field by field, hash-chained.
+
+Models list their audited columns in ``__audited__``; a ``before_flush`` listener turns the
+session's pending changes into ``AuditEntry`` rows in the same transaction, so a change and its
+entry commit or roll back together. Entries of a tenant are chained: each one's HMAC covers the
+previous hash, its sequence number and a digest of its changes (never the personal data itself,
+so erasing it later keeps the chain verifiable). The chain head is locked while appending.
+"""
+import hashlib
+import hmac
+import json
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEntry, AuditHead, TenantScoped, new_id, utcnow
+from app.tenancy import current_scope
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID | None = None
+    ip: str | None = None
+
+
+_actor: ContextVar[Actor] = ContextVar("storia_audit_actor", default=Actor())  # noqa: B039 (frozen)
+
+
+def set_actor(user_id: uuid.UUID | None, ip: str | None) -> None:
+    """Who the changes of this request or job are made by (cleared with ``clear_actor``)."""
+    _actor.set(Actor(user_id, ip))
+
+
+def clear_actor() -> None:
+    _actor.set(Actor())
+
+
+def _plain(value):
+    """A JSON-friendly form of a column value."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    return value
+
+
+def changes_of(obj, fields) -> dict[str, list]:
+    """``{field: [old, new]}`` for the fields of ``obj`` changed in this session (before flush)."""
+    state = inspect(obj)
+    changes = {}
+    for name in fields:
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if _plain(old) != _plain(new):
+            changes[name] = [_plain(old), _plain(new)]
+    return changes
+
+
+def _digest(changes: dict) -> str:
+    return hashlib.sha256(json.dumps(changes, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _key() -> bytes:
+    key = current_app.config.get("AUDIT_KEY") or current_app.config["SECRET_KEY"]
+    return hashlib.sha256(f"storia-audit:{key}".encode()).digest()
+
+
+def entry_hash(key: bytes, entry: AuditEntry) -> str:
+    """The HMAC that links ``entry`` to the one before it."""
+    canonical = "|".join([
+        entry.prev_hash, str(entry.seq), str(entry.tenant_id), entry.occurred_at.isoformat(),
+        str(entry.actor_id or ""), entry.action, entry.entity_type, str(entry.entity_id), entry.changes_digest,
+    ])
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _locked_head(session: Session, tenant_id: uuid.UUID) -> AuditHead:
+    """The tenant's chain head, locked until the transaction ends (made with the organisation)."""
+    head = session.scalar(select(AuditHead).with_for_update())
+    if head is None:
+        head = AuditHead(tenant_id=tenant_id, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    return head
+
+
+def _pending_changes(session: Session):
+    """(action, object, changes) for every audited object the flush will write."""
+    for obj in list(session.new):
+        fields = getattr(obj, "__audited__", None)
+        if fields:
+            if obj.id is None:
+                obj.id = new_id()
+            values = {f: _plain(getattr(obj, f)) for f in fields}
+            yield "create", obj, {f: [None, v] for f, v in values.items() if v not in (None, "", [], {}, False)}
+    for obj in list(session.dirty):
+        fields = getattr(obj, "__audited__", None)
+        if fields and session.is_modified(obj, include_collections=False):
+            changes = changes_of(obj, fields)
+            if changes:
+                yield "update", obj, changes
+    for obj in list(session.deleted):
+        fields = getattr(obj, "__audited__", None)
+        if fields:
+            yield "delete", obj, {f: [_plain(getattr(obj, f)), None] for f in fields}
+
+
+@event.listens_for(Session, "before_flush")
+def _record_changes(session, flush_context, instances):
+    pending = list(_pending_changes(session))
+    if not pending:
+        return
+    tenant_id = current_scope().tenant_id
+    actor = _actor.get()
+    key = _key()
+    with session.no_autoflush:
+        head = _locked_head(session, tenant_id)
+        for action, obj, changes in pending:
+            if isinstance(obj, TenantScoped) and obj.tenant_id not in (None, tenant_id):
+                raise ValueError("audited change outside the tenant in scope")
+            entry = AuditEntry(
+                tenant_id=tenant_id, id=new_id(), seq=head.last_seq + 1, occurred_at=utcnow(),
+                actor_id=actor.user_id, action=action, entity_type=obj.__tablename__, entity_id=obj.id,
+                changes=changes, changes_digest=_digest(changes), ip=actor.ip, prev_hash=head.last_hash,
+            )
+            entry.entry_hash = entry_hash(key, entry)
+            head.last_seq, head.last_hash = entry.seq, entry.entry_hash
+            session.add(entry)
+
+
+def verify_chain(session: Session, key: bytes | None = None) -> list[str]:
+    """Check the chain of the tenant in scope; return the problems found (empty: intact).
+
+    Detects an edited entry (hash or digest mismatch), a deleted or reordered one (gap or broken
+    link), and a truncated tail (the head names a later entry than the last one present).
+    """
+    key = key or _key()
+    problems = []
+    expected_prev, expected_seq = GENESIS, 1
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000):
+        if entry.seq != expected_seq:
+            problems.append(f"entry {expected_seq} missing or out of order (found {entry.seq})")
+        if entry.prev_hash != expected_prev:
+            problems.append(f"entry {entry.seq} does not follow the previous entry")
+        if entry.changes_digest != _digest(entry.changes):
+            problems.append(f"entry {entry.seq} changes were altered")
+        if entry.entry_hash != entry_hash(key, entry):
+            problems.append(f"entry {entry.seq} was altered")
+        expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
+    head = session.scalar(select(AuditHead))
+    last_seq = expected_seq - 1
+    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
+        problems.append(f"the chain ends at entry {last_seq} but its head records entry {head.last_seq}: entries were removed")
+    if head is None and last_seq:
+        problems.append("the chain head is missing")
+    return problems
