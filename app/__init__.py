@@ -50,7 +50,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     # Route modules attach views to their blueprint when imported here, not by the packages'
     # __init__: importing a domain's services must not pull in every other domain's views.
-    from app.admin import log_routes, role_routes, routes  # noqa: F401
+    from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes  # noqa: F401
     from app.auth import routes as auth_routes  # noqa: F401
     from app.contacts import routes as contact_routes  # noqa: F401
     from app.dashboard import routes as dashboard_routes  # noqa: F401

@@ -55,4 +55,6 @@ def get_pattern(name: str) -> str:
 
 
 def set_pattern(name: str, pattern: str) -> None:
+    """Number the next codes of counter ``name`` with ``pattern`` (the count goes on)."""
     _counter(name).pattern = pattern
+    db.session.commit()

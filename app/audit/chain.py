@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models import AuditEntry, AuditHead, TenantScoped, new_id, utcnow
 from app.tenancy import current_scope
 
@@ -138,12 +139,13 @@ def _record_changes(session, flush_context, instances):
             session.add(entry)
 
 
-def verify_chain(session: Session, key: bytes | None = None) -> list[str]:
+def verify_chain(session: Session | None = None, key: bytes | None = None) -> list[str]:
     """Check the chain of the tenant in scope; return the problems found (empty: intact).
 
     Detects an edited entry (hash or digest mismatch), a deleted or reordered one (gap or broken
     link), and a truncated tail (the head names a later entry than the last one present).
     """
+    session = session or db.session
     key = key or _key()
     problems = []
     expected_prev, expected_seq = GENESIS, 1

@@ -91,9 +91,13 @@ def show(thirdparty_id):
     tp = _thirdparty_or_404(thirdparty_id)
     context = timeline_context(g.viewer, tp, endpoint=".show", thirdparty_id=tp.id)
     fields = customfields.list_fields("thirdparty")
+    members, contacts, all_tags = list_members(), list_contacts_of(tp.id), tags.list_tags()
+    names = {str(m.id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts} | \
+        {str(t.id): t.name for t in all_tags}
     return render_page(
-        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(tp), tags=services.tags_by_thirdparty([tp.id])[tp.id],
-        members={m.id: m for m in list_members()}, contacts=list_contacts_of(tp.id), fields=fields,
+        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(tp),
+        tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
+        members={m.id: m for m in members}, contacts=contacts, fields=fields,
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
         note_form=composer_form(), **context,
     )

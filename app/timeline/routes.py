@@ -10,6 +10,7 @@ from app.auth.sessions import load_session
 from app.extensions import db
 from app.models import utcnow
 from app.permissions import load_viewer, require
+from app.tenancy import set_scope
 from app.thirdparties.services import get_thirdparty
 from app.timeline import bp, live
 from app.timeline.services import events_after
@@ -32,12 +33,14 @@ def stream(thirdparty_id):
         return Response("busy\n", status=503, headers={"Retry-After": "5"}, mimetype="text/plain")
     transport.ensure_listening()
     cursor = decode_cursor(request.headers.get("Last-Event-ID") or request.args.get("after"))
-    token = current_user.get_id()
+    token, tenant_id = current_user.get_id(), g.tenant.id
     deadline = time.monotonic() + current_app.config["LIVE_STREAM_SECONDS"]
 
     def generate():
         nonlocal cursor
         sent: dict = {}
+        # Flask runs this after the request's teardown cleared the scope: scope it again.
+        set_scope(tenant_id=tenant_id, user_id=None)
         try:
             yield "retry: 2000\n\n"
             woken = True

@@ -21,6 +21,21 @@
     }
   });
 
+  // The bulk bar of a list appears once a line is selected.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.classList.contains("bulk-form") || event.target.name !== "ids") return;
+    var bar = form.querySelector(".bulk-bar");
+    if (bar) bar.classList.toggle("idle", !form.querySelector("input[name=ids]:checked"));
+  });
+
+  // Close live streams before leaving the page (no "connection lost" noise on navigation).
+  var streams = [];
+  document.addEventListener("htmx:sseOpen", function (event) { streams.push(event.detail.source); });
+  window.addEventListener("pagehide", function () {
+    streams.forEach(function (source) { source.close(); });
+  });
+
   // A select marked data-autosubmit submits its form when changed (language switch).
   document.addEventListener("change", function (event) {
     var el = event.target;
