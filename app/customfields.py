@@ -3,13 +3,13 @@ import re
 import unicodedata
 import uuid
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, InputRequired, Length, Optional
+from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 
 from app.extensions import db
 from app.forms import MultiCheckboxField, as_choices
@@ -63,6 +63,17 @@ def delete_field(field: CustomField) -> None:
     db.session.commit()
 
 
+def _finite(form, field):
+    """Numbers and amounts: no NaN, no infinity, nothing a card could not print (below 10^15)."""
+    if field.data is not None and (not field.data.is_finite() or field.data.adjusted() >= 15):
+        raise ValidationError(_l("Enter a number between -999,999,999,999,999 and 999,999,999,999,999."))
+
+
+def _lines(value):
+    """Line breaks stored as ``\\n`` (browsers send CRLF: an unchanged text must compare equal)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def form_field(field: CustomField):
     """The unbound WTForms field for ``field``."""
     required = [InputRequired()] if field.required else [Optional()]
@@ -71,17 +82,17 @@ def form_field(field: CustomField):
         case "text":
             return StringField(label, validators=[*required, Length(max=500)], render_kw={"maxlength": 500})
         case "long_text":
-            return TextAreaField(label, validators=[*required, Length(max=5000)])
+            return TextAreaField(label, validators=[*required, Length(max=5000)], filters=[_lines])
         case "number":
-            return DecimalField(label, validators=required, places=None, render_kw={"inputmode": "decimal"})
+            return DecimalField(label, validators=[*required, _finite], places=None, render_kw={"inputmode": "decimal"})
         case "money":
-            return DecimalField(label, validators=required, places=2, render_kw={"inputmode": "decimal", "step": "0.01"})
+            return DecimalField(label, validators=[*required, _finite], places=2, render_kw={"inputmode": "decimal", "step": "0.01"})
         case "date":
             return DateField(label, validators=required)
         case "choice":
             return SelectField(label, validators=required, choices=as_choices([("", "—"), *((c, c) for c in field.choices)]))
         case "multi_choice":
-            return MultiCheckboxField(label, validators=[Optional()], choices=as_choices((c, c) for c in field.choices))
+            return MultiCheckboxField(label, validators=required, choices=as_choices((c, c) for c in field.choices))
         case "checkbox":
             return BooleanField(label)
         case "url":
@@ -94,8 +105,8 @@ def to_stored(field: CustomField, value):
     """The JSON value kept for a submitted form value (None when empty)."""
     if value in (None, "", []):
         return None
-    if isinstance(value, Decimal):
-        return str(value)
+    if isinstance(value, Decimal):  # amounts always with two decimals, so an unchanged amount compares equal
+        return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if field.field_type == "money" else value)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -131,6 +142,6 @@ def display(field: CustomField, stored) -> str:
                 return ", ".join(stored)
             case "checkbox":
                 return str(_l("Yes")) if stored else str(_l("No"))
-    except (InvalidOperation, ValueError, TypeError):
+    except (ArithmeticError, ValueError, TypeError):  # a stored value that does not fit its type (decimal.Overflow too)
         return str(stored)
     return str(stored)

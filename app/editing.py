@@ -39,7 +39,31 @@ def merge_edit(current: dict, submitted: dict, *, stale: bool, base: dict | None
     cur, sub, bas = normal["c"], normal["s"], normal["b"]
     mine = {f for f in sub if f not in bas or sub[f] != bas[f]}
     theirs = {f for f in cur if f not in bas or cur[f] != bas[f]}
-    conflicts = {f: (current[f], submitted[f]) for f in mine & theirs if cur.get(f) != sub[f]}
+    merged = {f: (submitted[f] if f in mine else current[f]) for f in submitted}
+    conflicts = {}
+    for f in mine & theirs:
+        if cur.get(f) == sub[f]:
+            continue
+        keys = _merge_keys(cur.get(f), sub[f], bas.get(f))  # custom fields: one field per key
+        if keys is None:
+            conflicts[f] = (current[f], submitted[f])
+        else:
+            merged[f] = keys
     if conflicts:
         raise EditConflict(conflicts)
-    return {f: (submitted[f] if f in mine else current[f]) for f in submitted}
+    return merged
+
+
+def _merge_keys(cur, sub, bas) -> dict | None:
+    """Three-way merge of dicts key by key (a missing key is an empty value); None when a key clashes."""
+    if not all(isinstance(v, dict) for v in (cur, sub, bas)):
+        return None
+    result = {}
+    for key in {*cur, *sub, *bas}:
+        c, s, b = cur.get(key), sub.get(key), bas.get(key)
+        if s != b and c != b and c != s:
+            return None
+        value = s if s != b else c
+        if value is not None:
+            result[key] = value
+    return result

@@ -11,7 +11,7 @@ from app.admin.roles import list_roles
 from app.audit.web import client_info
 from app.auth.emails import send_invitation_mail
 from app.forms import as_choices
-from app.htmx import redirect_to, render_page
+from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
 from app.permissions import require
 from app.web import role_label
@@ -44,6 +44,8 @@ def _member_or_404(membership_id: uuid.UUID):
 
 
 def _member_row(member, status=200):
+    if not wants_fragment():  # a plain form post (no JavaScript): back to the team page, where the flash shows
+        return redirect_to(url_for(".members"))
     return render_page("admin/members.html", "member_row", member=member, role_choices=_role_choices(), status=status)
 
 

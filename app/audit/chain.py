@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ONETOMANY, Session
 
 from app.extensions import db
 from app.models import AuditEntry, AuditHead, TenantScoped, new_id, utcnow
@@ -97,6 +97,7 @@ def _locked_head(session: Session, tenant_id: uuid.UUID) -> AuditHead:
 
 def _pending_changes(session: Session):
     """(action, object, changes) for every audited object the flush will write."""
+    _link_new_children(session)
     for obj in list(session.new):
         fields = getattr(obj, "__audited__", None)
         if fields:
@@ -110,10 +111,55 @@ def _pending_changes(session: Session):
             changes = changes_of(obj, fields)
             if changes:
                 yield "update", obj, changes
-    for obj in list(session.deleted):
+    for obj in list(session.deleted) + _orphans(session):
         fields = getattr(obj, "__audited__", None)
         if fields:
             yield "delete", obj, {f: [_plain(getattr(obj, f)), None] for f in fields}
+
+
+def _link_new_children(session: Session) -> None:
+    """Give new audited rows added to a parent's collection their parent's key now.
+
+    The flush would set it only after their entry is written, and a created phone or sales rep
+    would not say whose it is.
+    """
+    for parent in list(session.new) + list(session.dirty):
+        state = inspect(parent)
+        for rel in state.mapper.relationships:
+            if rel.direction is not ONETOMANY:
+                continue
+            for child in state.attrs[rel.key].history.added or ():
+                if not getattr(child, "__audited__", None):
+                    continue
+                for parent_column, child_column in rel.synchronize_pairs:
+                    child_key = inspect(child).mapper.get_property_by_column(child_column).key
+                    if getattr(child, child_key) is not None:
+                        continue
+                    parent_key = state.mapper.get_property_by_column(parent_column).key
+                    if parent_key == "id" and parent.id is None:
+                        parent.id = new_id()
+                    setattr(child, child_key, getattr(parent, parent_key))
+
+
+def _orphans(session: Session) -> list:
+    """Audited rows taken out of a delete-orphan collection (a replaced phone list, a removed rep).
+
+    The flush deletes them, but they are not in ``session.deleted`` before it starts.
+    """
+    removed, kept = [], set()
+    for parent in list(session.dirty):
+        state = inspect(parent)
+        for rel in state.mapper.relationships:
+            if rel.cascade.delete_orphan:
+                history = state.attrs[rel.key].history
+                removed += [c for c in history.deleted or () if inspect(c).persistent]
+                kept.update(id(c) for c in history.added or ())
+    result, seen = [], set()
+    for child in removed:
+        if id(child) not in kept and id(child) not in seen and child not in session.deleted:
+            seen.add(id(child))
+            result.append(child)
+    return result
 
 
 @event.listens_for(Session, "before_flush")

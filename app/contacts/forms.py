@@ -12,7 +12,8 @@ CHANNEL_LABELS = {"any": _l("No preference"), "email": _l("E-mail"), "phone": _l
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and store line breaks as ``\\n`` (browsers send CRLF: an unchanged text must compare equal)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
 
 
 class ContactForm(FlaskForm):

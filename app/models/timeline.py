@@ -22,6 +22,7 @@ class TimelineEvent(TenantScoped, Base):
         ForeignKeyConstraint(["tenant_id", "contact_id"], ["contact.tenant_id", "contact.id"]),
         Index("ix_timeline_thirdparty_time", "tenant_id", "thirdparty_id", "occurred_at", "id"),
         Index("ix_timeline_contact_time", "tenant_id", "contact_id", "occurred_at", "id"),
+        Index("ix_timeline_tenant_time", "tenant_id", "occurred_at", "id"),
     )
 
     thirdparty_id: Mapped[uuid.UUID]

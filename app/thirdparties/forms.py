@@ -11,7 +11,8 @@ COUNTRIES = ("FR", "IT", "BE", "CH", "LU", "MC", "ES", "DE", "GB", "NL", "PT", "
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and store line breaks as ``\\n`` (browsers send CRLF: an unchanged text must compare equal)."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if isinstance(value, str) else value
 
 
 class AddressForm(Form):

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import customfields
 from app.audit.chain import changes_of
 from app.editing import merge_edit
 from app.extensions import db
@@ -73,20 +74,23 @@ def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty
         stmt = stmt.where(ThirdParty.archived_at.is_(None))
     elif query.status == "archived":
         stmt = stmt.where(ThirdParty.archived_at.is_not(None))
+    choice_keys = {f.key for f in customfields.list_fields("thirdparty") if f.field_type == "choice"} if query.custom else set()
     for key, value in query.custom.items():
-        stmt = stmt.where(custom_matches(ThirdParty.custom, key, value))
+        stmt = stmt.where(custom_matches(ThirdParty.custom, key, value, exact=key in choice_keys))
     stmt = stmt.order_by(*SORTS.get(query.sort, SORTS["name"]))
     page = max(1, query.page)
     rows = db.session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-def custom_matches(column, key: str, value):
-    """SQL: the custom field ``key`` of a JSON column holds ``value`` (or contains it, for lists)."""
+def custom_matches(column, key: str, value, *, exact: bool = False):
+    """SQL: the custom field ``key`` of a JSON column holds ``value`` (or contains it, unless ``exact``: choices)."""
     element = column[key]
     if isinstance(value, bool):
         return element.as_boolean() == value
     text = str(value)
+    if exact:
+        return element.as_string() == text
     return or_(element.as_string() == text, func.lower(element.as_string()).like(f"%{escape_like(text.lower())}%"))
 
 
@@ -178,13 +182,16 @@ def _sync_links(tp: ThirdParty, tag_ids: list[str], rep_ids: list[str]) -> dict:
 
 def create_thirdparty(viewer: Viewer, values: dict) -> ThirdParty:
     """Create a third party with the next customer code; its creator follows it if they see only theirs."""
-    tp = ThirdParty(code=next_code("customer"))
+    code = next_code("customer")
+    while db.session.scalar(select(ThirdParty.id).where(ThirdParty.code == code)):
+        code = next_code("customer")  # an edited pattern may give a code already used: take the next number
+    tp = ThirdParty(code=code)
     db.session.add(tp)
     _apply(tp, values)
     db.session.flush()
     rep_ids = list(values.get("rep_ids") or [])
-    if not rep_ids and not viewer.sees_all("thirdparty"):
-        rep_ids = [str(viewer.membership_id)]
+    if not viewer.sees_all("thirdparty") and str(viewer.membership_id) not in rep_ids:
+        rep_ids.append(str(viewer.membership_id))  # else its creator could not open what they just made
     _sync_links(tp, values.get("tag_ids") or [], rep_ids)
     record_event(thirdparty_id=tp.id, kind="thirdparty_created", subject_type="thirdparty", subject_id=tp.id,
                  actor_id=viewer.user_id, title=tp.name, payload={"code": tp.code, "kinds": tp.kinds})

@@ -41,10 +41,17 @@ def create_note(thirdparty_id):
     contact = _contact_of(tp, form.contact_id.data)
     if not form.validate_on_submit():
         return render_page("timeline/note_created.html", "composer", form=form, action=request.path, event=None, status=422)
-    note, created = notes.create_note(
-        g.viewer, thirdparty_id=tp.id, contact_id=contact.id if contact else None, body=form.body.data,
-        private=form.private.data, pinned=form.pinned.data, idempotency_key=(form.idempotency_key.data or "")[:64] or None,
-    )
+    try:
+        note, created = notes.create_note(
+            g.viewer, thirdparty_id=tp.id, contact_id=contact.id if contact else None, body=form.body.data,
+            private=form.private.data, pinned=form.pinned.data, idempotency_key=(form.idempotency_key.data or "")[:64] or None,
+        )
+    except notes.IdempotencyConflict:
+        # This form already saved another text (sent, changed, sent again): keep the text, with a new key.
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.body.errors = [_("This form already saved a note with a different text. Send again to add this text "
+                              "as a new note.")]
+        return render_page("timeline/note_created.html", "composer", form=form, action=request.path, event=None, status=422)
     if not wants_fragment():
         flash(_("Your note was added."), "success")
         return redirect_to(url_for("tenant.contacts.show", contact_id=contact.id) if contact

@@ -2,6 +2,7 @@
 import uuid
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.editing import merge_edit
 from app.extensions import db
@@ -36,20 +37,49 @@ def _title(body: str) -> str:
     return body.strip().splitlines()[0][:200] if body.strip() else ""
 
 
+class IdempotencyConflict(Exception):
+    """The form's idempotency key already saved a note with another text (QUALITY T20)."""
+
+
+def _replayed(idempotency_key: str, body: str) -> Note | None:
+    """The note an earlier send of the same form saved, if any.
+
+    :raise IdempotencyConflict: when that send had another text (the form was changed and sent again).
+    """
+    existing = db.session.scalar(select(Note).where(Note.idempotency_key == idempotency_key))
+    if existing is None:
+        return None
+    first = db.session.scalar(select(NoteVersion.body).where(NoteVersion.note_id == existing.id)
+                              .order_by(NoteVersion.edited_at, NoteVersion.id).limit(1))
+    if (first if first is not None else existing.body) != body.strip():
+        raise IdempotencyConflict(idempotency_key)
+    return existing
+
+
 def create_note(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, body: str,
                 private: bool, pinned: bool, idempotency_key: str | None) -> tuple[Note, bool]:
     """Add a note and its timeline event; a repeated ``idempotency_key`` returns the first note.
 
     Returns the note and whether it was created now.
+
+    :raise IdempotencyConflict: when the key already saved a note with another text.
     """
     if idempotency_key:
-        existing = db.session.scalar(select(Note).where(Note.idempotency_key == idempotency_key))
+        existing = _replayed(idempotency_key, body)
         if existing is not None:
             return existing, False
     note = Note(thirdparty_id=thirdparty_id, contact_id=contact_id,
                 body=body.strip(), private=private, pinned=pinned, author_id=viewer.user_id, idempotency_key=idempotency_key)
     db.session.add(note)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same form sent twice at once: the other request committed the key first; answer with its note.
+        db.session.rollback()
+        existing = _replayed(idempotency_key, body) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
     record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind="note_added", subject_type="note",
                  subject_id=note.id, actor_id=viewer.user_id, title=_title(note.body), body=note.body,
                  private_to_id=viewer.user_id if private else None, payload={"pinned": pinned} if pinned else {})

@@ -54,8 +54,9 @@ def stream(thirdparty_id):
                         cursor = (event.occurred_at, event.id)
                         yield _sse(event)
                     db.session.remove()  # hold no connection while waiting
-                woken = bool(subscription.wait(KEEPALIVE_SECONDS))
-                if not woken:
+                # Never wait past the deadline: LIVE_STREAM_SECONDS bounds how long a stream holds its thread.
+                woken = bool(subscription.wait(min(KEEPALIVE_SECONDS, max(0.0, deadline - time.monotonic()))))
+                if not woken and time.monotonic() < deadline:
                     yield ": keep-alive\n\n"
         finally:
             subscription.close()

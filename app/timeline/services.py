@@ -108,3 +108,14 @@ def note_event(note_id: uuid.UUID) -> TimelineEvent | None:
     """The latest timeline event about a note (what a fresh note looks like on the timeline)."""
     return db.session.scalar(select(TimelineEvent).where(TimelineEvent.subject_type == "note", TimelineEvent.subject_id == note_id)
                              .order_by(TimelineEvent.occurred_at.desc()).limit(1))
+
+
+def recent_events(viewer: Viewer, limit: int = 10) -> list[tuple[TimelineEvent, str]]:
+    """The latest events of the customers ``viewer`` may see, with each customer's name (dashboard)."""
+    from app.models import ThirdParty
+    from app.thirdparties.services import visible
+
+    stmt = (select(TimelineEvent, ThirdParty.name)
+            .join(ThirdParty, (ThirdParty.tenant_id == TimelineEvent.tenant_id) & (ThirdParty.id == TimelineEvent.thirdparty_id))
+            .where(visible_to(viewer)).order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc()).limit(limit))
+    return [(event, name) for event, name in db.session.execute(visible(stmt, viewer)).all()]
