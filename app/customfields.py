@@ -9,7 +9,7 @@ from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, DateField, DecimalField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, URL, InputRequired, Length, Optional, ValidationError
 
 from app.extensions import db
 from app.forms import MultiCheckboxField, as_choices
@@ -94,7 +94,8 @@ def form_field(field: CustomField):
         case "multi_choice":
             return MultiCheckboxField(label, validators=required, choices=as_choices((c, c) for c in field.choices))
         case "checkbox":
-            return BooleanField(label)
+            # A required checkbox must be ticked (an agreement, a confirmation).
+            return BooleanField(label, validators=[DataRequired(message=_l("Tick this box."))] if field.required else [])
         case "url":
             return StringField(label, validators=[*required, URL(require_tld=True, message=_l("Enter a web address like https://example.com")),
                                                   Length(max=500)], render_kw={"type": "url"})

@@ -6,6 +6,8 @@ field both changed differently is a conflict, answered with 409, both values and
 """
 import json
 
+from sqlalchemy.orm.exc import StaleDataError
+
 
 class EditConflict(Exception):
     """Both the user and someone else changed ``fields`` differently: ``{field: (theirs, yours)}``."""
@@ -25,6 +27,20 @@ def decode_snapshot(text: str | None) -> dict | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def commit_or_conflict(session, obj, snapshot, submitted: dict) -> None:
+    """Commit; when another save landed between our read and our write, raise a conflict instead.
+
+    SQLAlchemy's version counter refuses the UPDATE (``StaleDataError``): the transaction is rolled
+    back and the fields that differ from the now-current record are reported.
+    """
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        current = snapshot(obj)
+        raise EditConflict({f: (current[f], v) for f, v in submitted.items() if current.get(f) != v}) from None
 
 
 def merge_edit(current: dict, submitted: dict, *, stale: bool, base: dict | None) -> dict:

@@ -4,7 +4,7 @@ import uuid
 from sqlalchemy import select
 
 from app.audit.chain import changes_of
-from app.editing import merge_edit
+from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
 from app.models import Channel, Contact, ThirdParty, utcnow
 from app.permissions import Viewer
@@ -92,7 +92,7 @@ def update_contact(viewer: Viewer, contact: Contact, submitted: dict, *, version
         return {}
     record_event(thirdparty_id=contact.thirdparty_id, contact_id=contact.id, kind="contact_updated", subject_type="contact",
                  subject_id=contact.id, actor_id=viewer.user_id, title=contact.full_name, payload={"changes": changes})
-    db.session.commit()
+    commit_or_conflict(db.session, contact, snapshot, submitted)
     return changes
 
 

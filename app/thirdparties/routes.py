@@ -133,7 +133,9 @@ def update(thirdparty_id):
 def _conflict(form, tp, conflict):
     """Re-render the user's input against the current record, the conflicting fields marked."""
     form.version.data, form.base.data = tp.version, encode_snapshot(services.snapshot(tp))
-    return render_page("thirdparties/form.html", "thirdparty_form", form=form, tp=tp, conflict=conflict.fields, status=409)
+    names = {str(m.id): m.user.name for m in list_members()} | {str(t.id): t.name for t in tags.list_tags()}
+    return render_page("thirdparties/form.html", "thirdparty_form", form=form, tp=tp, conflict=conflict.fields, names=names,
+                       status=409)
 
 
 @bp.post("/<uuid:thirdparty_id>/<any(archive, restore):action>")

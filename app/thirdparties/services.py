@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app import customfields
 from app.audit.chain import changes_of
-from app.editing import merge_edit
+from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
 from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, utcnow
 from app.numbering import next_code
@@ -206,6 +206,9 @@ def update_thirdparty(viewer: Viewer, tp: ThirdParty, submitted: dict, *, versio
     """
     current = snapshot(tp)
     values = merge_edit(current, submitted, stale=version != tp.version, base=base)
+    if not viewer.sees_all("thirdparty") and str(viewer.membership_id) not in values["rep_ids"]:
+        # Someone who sees only their own customers cannot take themselves off one.
+        values = {**values, "rep_ids": sorted([*values["rep_ids"], str(viewer.membership_id)])}
     _apply(tp, values, current)
     changes = changes_of(tp, ("name", "is_customer", "is_prospect", "is_supplier", "vat_number", "website",
                               "description", "custom"))
@@ -216,7 +219,7 @@ def update_thirdparty(viewer: Viewer, tp: ThirdParty, submitted: dict, *, versio
     if changes:
         record_event(thirdparty_id=tp.id, kind="thirdparty_updated", subject_type="thirdparty", subject_id=tp.id,
                      actor_id=viewer.user_id, title=tp.name, payload={"changes": changes})
-        db.session.commit()
+        commit_or_conflict(db.session, tp, snapshot, submitted)
     else:
         db.session.rollback()
     return changes

@@ -4,7 +4,7 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.editing import merge_edit
+from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
 from app.models import Note, NoteVersion, utcnow
 from app.permissions import Viewer
@@ -101,7 +101,7 @@ def update_note(viewer: Viewer, note: Note, body: str, *, version: int, base_bod
     record_event(thirdparty_id=note.thirdparty_id, contact_id=note.contact_id, kind="note_edited", subject_type="note",
                  subject_id=note.id, actor_id=viewer.user_id, title=_title(note.body), body=note.body,
                  private_to_id=note.author_id if note.private else None)
-    db.session.commit()
+    commit_or_conflict(db.session, note, lambda n: {"body": n.body}, {"body": values["body"]})
     return True
 
 

@@ -20,6 +20,7 @@ KEEPALIVE_SECONDS = 15
 # Events that commit out of time order (a long transaction, clock skew between hosts) are
 # still found: each wake-up re-reads this far behind the cursor, and skips what it already sent.
 REREAD = timedelta(seconds=10)
+READ_BATCH = 200
 
 
 @bp.get("/thirdparties/<uuid:thirdparty_id>/stream")
@@ -81,10 +82,16 @@ def _new_events(viewer, thirdparty_id, cursor, sent: dict):
     What the page itself showed may come again once: the browser drops an event it already has.
     """
     start = cursor[0] if cursor else utcnow()
-    for event in events_after(viewer, thirdparty_id, (start - REREAD, uuid.UUID(int=0))):
-        if event.id not in sent:
-            sent[event.id] = event.occurred_at
-            yield event
+    after = (start - REREAD, uuid.UUID(int=0))
+    while True:  # page through: a burst may hold more events than one read returns
+        batch = events_after(viewer, thirdparty_id, after, limit=READ_BATCH)
+        for event in batch:
+            if event.id not in sent:
+                sent[event.id] = event.occurred_at
+                yield event
+        if len(batch) < READ_BATCH:
+            break
+        after = (batch[-1].occurred_at, batch[-1].id)
     if len(sent) > 500:
         horizon = max(sent.values()) - 2 * REREAD
         for key in [k for k, v in sent.items() if v < horizon]:

@@ -249,6 +249,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_timeline_event'))
     )
     op.create_index('ix_timeline_contact_time', 'timeline_event', ['tenant_id', 'contact_id', 'occurred_at', 'id'], unique=False)
+    op.create_index('ix_timeline_tenant_time', 'timeline_event', ['tenant_id', 'occurred_at', 'id'], unique=False)
     op.create_index('ix_timeline_thirdparty_time', 'timeline_event', ['tenant_id', 'thirdparty_id', 'occurred_at', 'id'], unique=False)
     op.create_table('note_version',
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
@@ -291,6 +292,7 @@ def downgrade():
     op.drop_table('note_version')
     op.drop_index('ix_timeline_thirdparty_time', table_name='timeline_event')
     op.drop_index('ix_timeline_contact_time', table_name='timeline_event')
+    op.drop_index('ix_timeline_tenant_time', table_name='timeline_event')
     op.drop_table('timeline_event')
     op.drop_index('ix_sales_rep_membership', table_name='sales_rep')
     op.drop_table('sales_rep')
