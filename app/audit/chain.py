@@ -86,11 +86,20 @@ def entry_hash(key: bytes, entry: AuditEntry) -> str:
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
+def head_mac(key: bytes, tenant_id, last_seq: int, last_hash: str) -> str:
+    return hmac.new(key, f"head|{tenant_id}|{last_seq}|{last_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_head(tenant_id) -> AuditHead:
+    """The head of an empty chain (made with each organisation)."""
+    return AuditHead(tenant_id=tenant_id, last_seq=0, last_hash=GENESIS, head_mac=head_mac(_key(), tenant_id, 0, GENESIS))
+
+
 def _locked_head(session: Session, tenant_id: uuid.UUID) -> AuditHead:
-    """The tenant's chain head, locked until the transaction ends (made with the organisation)."""
+    """The tenant's chain head, locked until the transaction ends."""
     head = session.scalar(select(AuditHead).with_for_update())
     if head is None:
-        head = AuditHead(tenant_id=tenant_id, last_seq=0, last_hash=GENESIS)
+        head = new_head(tenant_id)
         session.add(head)
     return head
 
@@ -183,6 +192,7 @@ def _record_changes(session, flush_context, instances):
             entry.entry_hash = entry_hash(key, entry)
             head.last_seq, head.last_hash = entry.seq, entry.entry_hash
             session.add(entry)
+        head.head_mac = head_mac(key, tenant_id, head.last_seq, head.last_hash)
 
 
 def verify_chain(session: Session | None = None, key: bytes | None = None) -> list[str]:
@@ -211,4 +221,6 @@ def verify_chain(session: Session | None = None, key: bytes | None = None) -> li
         problems.append(f"the chain ends at entry {last_seq} but its head records entry {head.last_seq}: entries were removed")
     if head is None and last_seq:
         problems.append("the chain head is missing")
+    if head is not None and head.head_mac != head_mac(key, head.tenant_id, head.last_seq, head.last_hash):
+        problems.append("the chain head was rewritten without the key: entries were removed or replaced")
     return problems

@@ -44,3 +44,6 @@ class AuditHead(TenantScoped, Base):
 
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC of (tenant, last_seq, last_hash): rewinding the head after removing the newest entries
+    # needs the key, not only write access to the database.
+    head_mac: Mapped[str] = mapped_column(String(64), default="")

@@ -123,6 +123,9 @@ class Transport:
     def ensure_listening(self) -> None:
         """Start hearing other processes (no-op in process)."""
 
+    def stop(self) -> None:
+        """Stop hearing other processes (tests, shutdown)."""
+
 
 class PostgresTransport(Transport):
     def __init__(self, hub: Hub, dsn: str):
@@ -130,6 +133,7 @@ class PostgresTransport(Transport):
         self.dsn = dsn
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
 
     def announce(self, session: Session, event) -> None:
         # In the writer's transaction: PostgreSQL delivers it at commit, never after a rollback.
@@ -148,19 +152,27 @@ class PostgresTransport(Transport):
         import psycopg
 
         delay = 0.5
-        while True:
+        while not self._stopped.is_set():
             try:
                 with psycopg.connect(self.dsn, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.hub.deliver_all(RESYNC)  # whatever happened while we were not listening
                     delay = 0.5
-                    for notify in conn.notifies():
-                        key, event_id = _parse(notify.payload)
-                        self.hub.deliver(key, event_id)
+                    while not self._stopped.is_set():
+                        for notify in conn.notifies(timeout=1.0):
+                            key, event_id = _parse(notify.payload)
+                            self.hub.deliver(key, event_id)
             except Exception:  # noqa: BLE001 - the listener must survive database restarts
+                if self._stopped.is_set():
+                    return
                 log.warning("live listener lost its connection; reconnecting in %.1fs", delay, exc_info=True)
-                time.sleep(delay)
+                self._stopped.wait(delay)
                 delay = min(delay * 2, 10)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 class RedisTransport(Transport):

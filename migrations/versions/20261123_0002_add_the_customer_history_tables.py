@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from app.db_security import enable_tenant_rls, make_append_only, trigram_index
+from app.audit.chain import new_head
 from app.models.base import new_id
 
 TENANT_TABLES = (
@@ -50,6 +51,7 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.Column('last_hash', sa.String(length=64), nullable=False),
+    sa.Column('head_mac', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_audit_head_tenant_id_tenant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_audit_head')),
     sa.UniqueConstraint('tenant_id', name=op.f('uq_audit_head_tenant_id'))
@@ -278,11 +280,14 @@ def _create_audit_heads():
     bind = op.get_bind()
     tenants = sa.table("tenant", sa.column("id", sa.Uuid()))
     heads = sa.table("audit_head", sa.column("tenant_id", sa.Uuid()), sa.column("id", sa.Uuid()),
-                     sa.column("last_seq", sa.BigInteger()), sa.column("last_hash", sa.String()))
+                     sa.column("last_seq", sa.BigInteger()), sa.column("last_hash", sa.String()),
+                     sa.column("head_mac", sa.String()))
     for (tenant_id,) in bind.execute(sa.select(tenants.c.id)).all():
         if bind.dialect.name == "postgresql":
             bind.execute(sa.text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_id)})
-        bind.execute(heads.insert().values(tenant_id=tenant_id, id=new_id(), last_seq=0, last_hash="0" * 64))
+        empty = new_head(tenant_id)
+        bind.execute(heads.insert().values(tenant_id=tenant_id, id=new_id(), last_seq=0, last_hash=empty.last_hash,
+                                           head_mac=empty.head_mac))
     if bind.dialect.name == "postgresql":
         bind.execute(sa.text("SELECT set_config('app.tenant_id', '', true)"))
 

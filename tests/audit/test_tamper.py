@@ -48,8 +48,6 @@ def test_the_verifier_names_the_removed_tail(app, cleaner, tenant, chain):
     assert problems(app, tenant) == ["the chain ends at entry 5 but its head records entry 6: entries were removed"]
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: the chain head lives in the same database, so removing the "
-                   "newest entries and rewinding the head leaves a valid shorter chain; an exported head is needed")
 def test_truncating_the_tail_and_rewinding_the_head_is_detected(app, cleaner, tenant, chain):
     tamper(cleaner, tenant, delete_last_and_rewind_head)
 

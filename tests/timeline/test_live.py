@@ -29,6 +29,7 @@ def _other_app(database_urls, mail_server, **overrides):
 
 
 def _dispose(other):
+    other.extensions["storia_live"].stop()
     with other.app_context():
         db.engine.dispose()
 

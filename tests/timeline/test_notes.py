@@ -172,10 +172,11 @@ def test_error_answers_go_to_the_flash_region_and_leave_the_typed_text_alone(own
     def rule(code: int) -> dict:
         return next(r for r in config["responseHandling"] if re.fullmatch(r["code"], str(code)))
 
-    for failure in (500, 502, 503, 504, 409):
+    for failure in (500, 502, 503, 504):
         assert rule(failure) == {"code": "[45]..", "swap": True, "error": True, "target": "#flash",
                                  "swapOverride": "innerHTML"}
     assert rule(422) == {"code": "422", "swap": True}
+    assert rule(409) == {"code": "409", "swap": True}  # a conflict re-renders the form in place, input kept
     assert 'hx-target="this"' in page[page.find('<form id="note-composer"'):][:400]
 
 

@@ -36,6 +36,7 @@ def proxied(database_urls, mail_server, proxy):
     other.jinja_env.undefined = StrictUndefined
     yield other
     proxy.restore()
+    other.extensions["storia_live"].stop()
     with other.app_context():
         db.engine.dispose()
 
