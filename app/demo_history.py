@@ -7,17 +7,19 @@ from sqlalchemy import select
 
 from app.audit.chain import clear_actor, set_actor
 from app.extensions import db
-from app.models import (Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag,
-                        User, utcnow)
+from app.models import Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, User, utcnow
 from app.numbering import next_code
 from app.tenancy import tenant_context
 from app.timeline.services import record_event
 
 FRENCH = {
     "companies": [
-        ("Boulangerie Martin", "Paris", "75011", "12 rue Oberkampf"), ("Garage Lefèvre", "Lyon", "69003", "8 cours Gambetta"),
-        ("Cabinet Moreau Avocats", "Bordeaux", "33000", "21 allées de Tourny"), ("Fleurs de Provence", "Aix-en-Provence", "13100", "4 place des Prêcheurs"),
-        ("Menuiserie Girard", "Nantes", "44000", "17 quai de la Fosse"), ("Pharmacie du Centre", "Lille", "59000", "2 rue Faidherbe"),
+        ("Boulangerie Martin", "Paris", "75011", "12 rue Oberkampf"),
+        ("Garage Lefèvre", "Lyon", "69003", "8 cours Gambetta"),
+        ("Cabinet Moreau Avocats", "Bordeaux", "33000", "21 allées de Tourny"),
+        ("Fleurs de Provence", "Aix-en-Provence", "13100", "4 place des Prêcheurs"),
+        ("Menuiserie Girard", "Nantes", "44000", "17 quai de la Fosse"),
+        ("Pharmacie du Centre", "Lille", "59000", "2 rue Faidherbe"),
         ("Hôtel Bellevue", "Annecy", "74000", "9 avenue d'Albigny"), ("Imprimerie Roux", "Toulouse", "31000", "33 rue d'Alsace-Lorraine"),
         ("Cave Dubois & Fils", "Reims", "51100", "6 rue de Vesle"), ("Agence Lumière", "Marseille", "13001", "45 La Canebière"),
         ("Librairie Fontaine", "Rennes", "35000", "1 place des Lices"), ("Transports Mercier", "Strasbourg", "67000", "14 rue du Jeu-des-Enfants"),
@@ -75,7 +77,6 @@ def load_history(tenant_id, data: dict, seed: int) -> int:
         if db.session.scalar(select(ThirdParty.id).limit(1)):
             return 0
         members = db.session.scalars(select(Membership)).all()
-        users = {m.id: db.session.get(User, m.user_id) for m in members}
         set_actor(members[0].user_id, "127.0.0.1")
         tags = [Tag(name=name, colour=colour) for name, colour in data["tags"]]
         sector_label, sectors = data["sector"]

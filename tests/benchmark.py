@@ -9,7 +9,6 @@ database ``storia_bench`` with the same owner/app roles as the tests and keeps i
 """
 import argparse
 import http.client
-import json
 import os
 import platform
 import re
@@ -20,7 +19,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url

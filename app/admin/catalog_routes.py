@@ -6,8 +6,8 @@ from app import customfields, numbering, tags
 from app.admin import bp
 from app.admin.catalog_forms import COLOUR_LABELS, CustomFieldForm, NumberingForm, TagForm
 from app.htmx import redirect_to, render_page
-from app.numbering import format_code
 from app.models import utcnow
+from app.numbering import format_code
 from app.permissions import require
 
 

@@ -16,7 +16,8 @@ def _strip(value):
 
 
 class AddressForm(Form):
-    label = StringField(_l("Label"), filters=[_strip], validators=[Length(max=40)], render_kw={"placeholder": _l("Head office")})
+    label = StringField(_l("Label"), filters=[_strip], validators=[Length(max=40)],
+                        render_kw={"placeholder": _l("Head office")})
     street = TextAreaField(_l("Street"), filters=[_strip], validators=[Length(max=500)], render_kw={"rows": 2})
     postcode = StringField(_l("Postcode"), filters=[_strip], validators=[Length(max=20)])
     city = StringField(_l("City"), filters=[_strip], validators=[Length(max=100)])

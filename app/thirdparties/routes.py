@@ -6,13 +6,13 @@ from flask_babel import gettext as _
 
 from app import customfields, tags
 from app.admin.services import get_member, list_members
+from app.contacts.services import list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import as_choices
 from app.htmx import redirect_to, render_blocks, render_page
-from app.permissions import can, require
+from app.permissions import require
 from app.thirdparties import bp, bulk, services
 from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
-from app.contacts.services import list_contacts_of
 from app.timeline.forms import composer_form
 from app.timeline.notes import pinned_notes
 from app.timeline.views import timeline_context

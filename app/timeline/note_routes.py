@@ -9,9 +9,9 @@ from app.editing import EditConflict
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
 from app.thirdparties.services import get_thirdparty
-from app.timeline.services import note_event
 from app.timeline import bp, notes
 from app.timeline.forms import NoteEditForm, NoteForm, composer_form
+from app.timeline.services import note_event
 
 
 def _note_or_404(note_id):

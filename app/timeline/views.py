@@ -1,6 +1,6 @@
 """What a page needs to show a timeline: filters from the URL, one page of events, the live stream."""
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import request, url_for
 from flask_babel import get_timezone
@@ -19,7 +19,7 @@ def decode_cursor(value: str | None):
     stamp, _, ident = (value or "").partition("_")
     try:
         moment = datetime.fromisoformat(stamp)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), uuid.UUID(ident)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(ident)
     except ValueError:
         return None
 
@@ -29,7 +29,7 @@ def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
         day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
     except ValueError:
         return None
-    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(timezone.utc) if day else None
+    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
 
 
 def _uuid(value):

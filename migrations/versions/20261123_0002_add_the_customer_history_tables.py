@@ -5,12 +5,12 @@ Revises: 0001
 Create Date: 2026-11-23 08:37:27.524927
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from app.db_security import enable_tenant_rls, make_append_only, trigram_index
 from app.audit.chain import new_head
+from app.db_security import enable_tenant_rls, make_append_only, trigram_index
 from app.models.base import new_id
 
 TENANT_TABLES = (
