@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.audit.chain import clear_actor, set_actor
 from app.extensions import db
-from app.models import Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, User, utcnow
+from app.models import Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, utcnow
 from app.numbering import next_code
 from app.tenancy import tenant_context
 from app.timeline.services import record_event
@@ -22,7 +22,8 @@ FRENCH = {
         ("Pharmacie du Centre", "Lille", "59000", "2 rue Faidherbe"),
         ("Hôtel Bellevue", "Annecy", "74000", "9 avenue d'Albigny"), ("Imprimerie Roux", "Toulouse", "31000", "33 rue d'Alsace-Lorraine"),
         ("Cave Dubois & Fils", "Reims", "51100", "6 rue de Vesle"), ("Agence Lumière", "Marseille", "13001", "45 La Canebière"),
-        ("Librairie Fontaine", "Rennes", "35000", "1 place des Lices"), ("Transports Mercier", "Strasbourg", "67000", "14 rue du Jeu-des-Enfants"),
+        ("Librairie Fontaine", "Rennes", "35000", "1 place des Lices"),
+        ("Transports Mercier", "Strasbourg", "67000", "14 rue du Jeu-des-Enfants"),
     ],
     "people": [("Jeanne", "Martin"), ("Luc", "Lefèvre"), ("Claire", "Moreau"), ("Hugo", "Girard"), ("Émilie", "Roux"),
                ("Antoine", "Dubois"), ("Camille", "Mercier"), ("Julien", "Fontaine"), ("Sophie", "Bernard"), ("Nicolas", "Petit")],

@@ -31,7 +31,8 @@ class AddressForm(Form):
 
 class PhoneForm(Form):
     label = StringField(_l("Label"), filters=[_strip], validators=[Length(max=40)], render_kw={"placeholder": _l("Office")})
-    value = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)], render_kw={"type": "tel", "inputmode": "tel"})
+    value = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)],
+                        render_kw={"type": "tel", "inputmode": "tel"})
 
     def validate_value(self, field):
         if field.data and not any(ch.isdigit() for ch in field.data):
