@@ -35,7 +35,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.benchmark $(BENCH_ARGS)
 
 babel-extract: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__ node_modules instance' -o app/translations/messages.pot --no-location --sort-output .

@@ -28,9 +28,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import database
+    from app.audit import web as audit_web
     from app.auth import passwords, sessions
     from app.extensions import babel, csrf, db, htmx, login_manager, migrate
     from app.i18n import select_locale, select_timezone
+    from app.timeline import live
 
     db.init_app(app)
     database.init_app(app)
@@ -40,17 +42,34 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     sessions.init_app(app)
+    audit_web.init_app(app)
+    live.init_app(app)
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"], app.config["ARGON2_PARALLELISM"])
 
 
 def register_blueprints(app: Flask) -> None:
+    # Route modules attach views to their blueprint when imported here, not by the packages'
+    # __init__: importing a domain's services must not pull in every other domain's views.
+    from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes  # noqa: F401
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.auth import routes as auth_routes  # noqa: F401
+    from app.contacts import bp as contacts_bp
+    from app.contacts import routes as contact_routes  # noqa: F401
     from app.dashboard import bp as dashboard_bp
+    from app.dashboard import routes as dashboard_routes  # noqa: F401
     from app.permissions import require_membership
     from app.public import bp as public_bp
+    from app.public import routes as public_routes  # noqa: F401
     from app.tenancy import make_tenant_blueprint
+    from app.thirdparties import bp as thirdparties_bp
+    from app.thirdparties import routes as thirdparty_routes  # noqa: F401
+    from app.timeline import bp as timeline_bp
+    from app.timeline import note_routes  # noqa: F401
+    from app.timeline import routes as timeline_routes  # noqa: F401
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(make_tenant_blueprint(require_membership, [dashboard_bp, admin_bp]))
+    app.register_blueprint(make_tenant_blueprint(
+        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, admin_bp]
+    ))

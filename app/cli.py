@@ -6,11 +6,23 @@ from flask import Flask, current_app
 def register_cli(app: Flask) -> None:
     @app.cli.command("demo")
     @click.option("--password", default=None, help="Password of the demo accounts.")
-    def demo(password):
-        """Load the demo organisations (idempotent) and print their logins."""
+    @click.option("--customers", type=int, default=0, help="Also make a large organisation with this many customers.")
+    @click.option("--events", type=int, default=0, help="Timeline events in the large organisation.")
+    @click.option("--deep-customer-events", type=int, default=0, help="Events of its one very deep customer.")
+    @click.option("--slug", default="bench", help="Web address of the large organisation.")
+    def demo(password, customers, events, deep_customer_events, slug):
+        """Load the demo organisations (idempotent) and print their logins; optionally a large one."""
         from app.demo import DEMO_PASSWORD, load_demo
 
         password = password or DEMO_PASSWORD
+        if customers:
+            from app.demo_scale import generate
+
+            result = generate(slug=slug, customers=customers, events=events, deep_events=deep_customer_events,
+                              password=password, echo=click.echo)
+            click.echo(f"/{result['slug']}: sign in as {result['owner']} / {password}; deep customer "
+                       f"/{result['slug']}/thirdparties/{result['deep_thirdparty_id']}")
+            return
         logins = load_demo(password)
         click.echo("\nStoria demo — open http://127.0.0.1:5000 and sign in with:")
         for email, name, roles in logins:
@@ -23,6 +35,37 @@ def register_cli(app: Flask) -> None:
         from app.ratelimit import purge_expired
 
         click.echo(f"removed {purge_expired()} expired rows")
+
+    @app.cli.group("audit")
+    def audit():
+        """The tamper-evident audit log."""
+
+    @audit.command("verify")
+    @click.option("--tenant", "slug", default=None, help="Only this organisation (its web address).")
+    def audit_verify(slug):
+        """Check every organisation's audit chain; exit with 1 if one was tampered with."""
+        from sqlalchemy import select
+
+        from app.audit.chain import verify_chain
+        from app.extensions import db
+        from app.models import Tenant
+        from app.tenancy import tenant_context
+
+        stmt = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
+        tenants = db.session.execute(stmt.where(Tenant.slug == slug) if slug else stmt).all()
+        if slug and not tenants:
+            raise click.ClickException(f"no organisation at /{slug}")
+        broken = 0
+        for tenant_id, tenant_slug in tenants:
+            with tenant_context(tenant_id):
+                problems = verify_chain()
+            db.session.rollback()
+            broken += bool(problems)
+            click.echo(f"{tenant_slug}: " + ("intact" if not problems else "TAMPERED"))
+            for problem in problems:
+                click.echo(f"  - {problem}")
+        if broken:
+            raise SystemExit(1)
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

@@ -77,6 +77,12 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_DIR / "app" / "translations")
 
+    # Live timelines: open event streams one process serves at most (each holds a thread), and
+    # how long one stream lives before the browser reconnects (and catches up).
+    LIVE_MAX_STREAMS = _int("LIVE_MAX_STREAMS", 40)
+    LIVE_STREAM_SECONDS = _int("LIVE_STREAM_SECONDS", 300)
+    AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
+
     HSTS_MAX_AGE = 63072000
     # Behind a reverse proxy: how many X-Forwarded-For hops to trust (0: none, use the socket).
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)

@@ -61,3 +61,25 @@ def grant_app_role() -> None:
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
     op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}")
     op.execute(f"REVOKE ALL ON alembic_version FROM {role}")
+
+
+def make_append_only(table: str) -> None:
+    """Take UPDATE and DELETE on ``table`` away from the app role (audit log, timeline)."""
+    role = app_role() if _on_postgresql() else None
+    if role is None:
+        return
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {_quote(table)} FROM {_quote(role)}")
+
+
+def trigram_index(table: str, column: str) -> None:
+    """A trigram index so that ``ILIKE '%text%'`` searches stay fast on large tables (PostgreSQL)."""
+    if not _on_postgresql():
+        return
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    name = _quote(f"ix_{table}_{column}_trgm")
+    op.execute(f"CREATE INDEX {name} ON {_quote(table)} USING gin ({_quote(column)} gin_trgm_ops)")
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: trigram indexes are made by hand in migrations, not declared on models."""
+    return not (type_ == "index" and reflected and (name or "").endswith("_trgm"))

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from app.admin.services import add_organisation
 from app.audit.services import ClientInfo
 from app.auth.passwords import hash_password
+from app.demo_history import FRENCH, ITALIAN, load_history
 from app.extensions import db
 from app.models import Membership, Role, Tenant, User
 from app.tenancy import tenant_context
@@ -46,6 +47,8 @@ def load_demo(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
             for email, role_key in list(members.items())[1:]:
                 db.session.add(Membership(user_id=users[email].id, role_id=roles[role_key].id))
     db.session.commit()
+    for slug, data, seed in (("atelier-dupont", FRENCH, 1), ("rossi-forniture", ITALIAN, 2)):
+        load_history(db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)), data, seed)
     logins = []
     for email, (name, _locale) in DEMO_USERS.items():
         roles = [f"{role} of {DEMO_ORGANISATIONS[slug][0]}" for slug, (_, _, members) in DEMO_ORGANISATIONS.items()

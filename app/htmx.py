@@ -1,6 +1,7 @@
 """One place that decides page or fragment, and the small response helpers htmx needs."""
 from flask import make_response, redirect, render_template, session
 from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_blocks as _render_blocks
 
 from app.extensions import htmx
 
@@ -19,6 +20,13 @@ def render_page(template: str, block: str | None = None, *, status: int = 200, *
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_blocks(template: str, blocks: list[str], **context):
+    """Several blocks of ``template`` in one answer (the extra ones usually swap out of band)."""
+    response = make_response(_render_blocks(template, blocks, **context))
     response.vary.add("HX-Request")
     return response
 

@@ -1,14 +1,17 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
-from flask import Flask, abort, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask import Flask, abort, current_app, g, make_response, render_template, request
+from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
-from app.extensions import db, htmx
+from app.extensions import db, htmx, login_manager
+from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
+from app.timeline import display
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -32,6 +35,8 @@ ERROR_MESSAGES = {
     422: (_l("Invalid input"), _l("Some fields need your attention.")),
     429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Your data is safe; please try again.")),
+    503: (_l("Temporarily unavailable"), _l("The database is not answering; nothing was saved and your text is still "
+                                            "in the form. Try again in a moment.")),
 }
 CSRF_MESSAGE = _l("This form has expired or was sent from elsewhere. Reload the page and try again.")
 
@@ -48,6 +53,27 @@ def nav_organisations():
     if "nav_orgs" not in g:
         g.nav_orgs = list_user_organisations(current_user.id) if current_user.is_authenticated else []
     return g.nav_orgs
+
+
+def local_day(moment) -> str:
+    """The calendar day of ``moment`` in the viewer's time zone (ISO)."""
+    return moment.astimezone(get_timezone()).date().isoformat()
+
+
+def day_label(moment) -> str:
+    """"Today", "Yesterday" or the full date of ``moment``, in the viewer's time zone and language."""
+    day = moment.astimezone(get_timezone()).date()
+    today = utcnow().astimezone(get_timezone()).date()
+    if day == today:
+        return str(_l("Today"))
+    if (today - day).days == 1:
+        return str(_l("Yesterday"))
+    return format_date(day, "full")
+
+
+def web_link(url: str) -> str:
+    """``url`` if it is an http(s) address safe to put in an href, else "" (no javascript: links)."""
+    return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else ""
 
 
 def render_error(code: int, message=None):
@@ -95,6 +121,31 @@ def register_web(app: Flask) -> None:
             return response[0], 405, {"Allow": allowed} if allowed else {}
         return response
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error):
+        """The database is down or the connection broke (QUALITY T19): a clear 503, in every mode.
+
+        htmx puts it in ``#flash`` and leaves the form, with what the user typed, as it is. Nothing
+        below may need the database: the user's language is taken while it is still loaded, then the
+        request goes on as a visitor's (the signed-in user's rows cannot be reloaded).
+        """
+        app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig or error)
+        try:
+            get_locale()
+        except SQLAlchemyError:
+            pass
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user: do not reload it
+        g.pop("viewer", None)
+        g.nav_orgs = []
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = "5"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(error):
         propagate = app.config.get("PROPAGATE_EXCEPTIONS")
@@ -107,7 +158,15 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def _form_macros():
         # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
-        return {"forms": app.jinja_env.get_template("_macros/forms.html").module}
+        return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
+                "timeline": app.jinja_env.get_template("timeline/_macros.html").module}
 
+    app.jinja_env.filters["web_link"] = web_link
+    app.jinja_env.tests["can_do"] = can
+    app.jinja_env.globals.update(
+        kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
+        kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
+        current_viewer=lambda: g.get("viewer"),
+    )
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

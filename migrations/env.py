@@ -3,6 +3,7 @@ from alembic import context
 from flask import current_app
 from sqlalchemy import create_engine, pool
 
+from app.db_security import include_in_autogenerate
 from app.models import Base
 from app.models.base import JSONType, UTCDateTime
 
@@ -33,6 +34,7 @@ def run_migrations_online() -> None:
             target_metadata=Base.metadata,
             render_item=render_item,
             compare_type=True,
+            include_object=include_in_autogenerate,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -162,7 +162,7 @@ SPEC = (
     _global("auth.confirm_signup", "/auth/signup/confirm/<token>", ["GET", "POST"], Case(fragment=True,
         actor=ANONYMOUS, args={"token": token("signup")}, form={"slug": PENDING_SLUG}, form_class=ConfirmSlugForm,
         writes={"user_account": {INSERT}, "tenant": {INSERT}, "role": {INSERT}, "membership": {INSERT},
-                "pending_signup": {DELETE}, "auth_session": {INSERT}, **EVENT},
+                "pending_signup": {DELETE}, "auth_session": {INSERT}, "audit_head": {INSERT}, **EVENT},
         pinned={"tenant": {"slug": PENDING_SLUG}})),
     _global("auth.login", "/auth/login", ["GET", "POST"], Case(fragment=True,
         actor=ANONYMOUS, form={"email": email("owner"), "password": PASSWORD}, form_class=LoginForm,
@@ -188,7 +188,8 @@ SPEC = (
         writes={"user_account": {"name", "locale", "timezone"}}), login=True),
     _global("auth.change_password", "/auth/account/password", ["POST"], Case(
         actor=USER, form={"current_password": PASSWORD, "password": NEW_PASSWORD}, form_class=ChangePasswordForm,
-        writes={"user_account": {"password_hash", "password_changed_at"}, "auth_session": {"ended_at"}, **EVENT}),
+        writes={"user_account": {"password_hash", "password_changed_at"}, "auth_session": {"ended_at"},
+                "rate_limit_hit": {INSERT}, **EVENT}),
         login=True),
 )
 

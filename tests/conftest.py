@@ -109,6 +109,7 @@ def app(database_urls, mail_server):
     with application.app_context():
         upgrade()
     yield application
+    application.extensions["storia_live"].stop()
     with application.app_context():
         from app.extensions import db
 

@@ -198,6 +198,7 @@ def test_pooled_connections_never_carry_a_tenant_between_requests(database_urls,
         thread.start()
     for thread in threads:
         thread.join()
+    app.extensions["storia_live"].stop()
     with app.app_context():
         db.engine.dispose()
     assert errors == []

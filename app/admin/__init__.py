@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from app.admin import log_routes, role_routes, routes  # noqa: E402,F401

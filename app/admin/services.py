@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.audit.chain import new_head
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
 from app.models import Invitation, Membership, Role, Tenant, User, utcnow
@@ -29,6 +30,7 @@ def add_organisation(owner: User, name: str, slug: str, client: ClientInfo, *, l
         db.session.add_all(roles.values())
         db.session.flush()
         db.session.add(Membership(user_id=owner.id, role_id=roles["owner"].id))
+        db.session.add(new_head(tenant.id))
     record_security_event(tenant.id, "organisation_created", user_id=owner.id, client=client, slug=slug)
     return tenant
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, tuple_
 
 from app.extensions import db
-from app.models import Membership, SecurityEvent, User
+from app.models import AuditEntry, Membership, SecurityEvent, User
 from app.tenancy import tenant_context, user_context
 
 SECURITY_EVENT_KINDS = {
@@ -103,3 +103,38 @@ def list_security_events(filters: SecurityLogFilter, *, before: tuple[datetime, 
     rows = db.session.scalars(stmt.limit(PAGE_SIZE + 1)).all()
     next_cursor = (rows[PAGE_SIZE - 1].occurred_at, rows[PAGE_SIZE - 1].id) if len(rows) > PAGE_SIZE else None
     return rows[:PAGE_SIZE], next_cursor
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    entity_type: str | None = None
+    entity_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_audit_entries(filters: AuditFilter, *, before_seq: int | None = None):
+    """One page of the tenant's audit log, newest first, and the sequence number to continue from."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())
+    if filters.entity_type:
+        stmt = stmt.where(AuditEntry.entity_type == filters.entity_type)
+    if filters.entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == filters.entity_id)
+    if filters.actor_id:
+        stmt = stmt.where(AuditEntry.actor_id == filters.actor_id)
+    if filters.since:
+        stmt = stmt.where(AuditEntry.occurred_at >= filters.since)
+    if filters.until:
+        stmt = stmt.where(AuditEntry.occurred_at < filters.until)
+    if before_seq:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    rows = db.session.scalars(stmt.limit(AUDIT_PAGE_SIZE + 1)).all()
+    return rows[:AUDIT_PAGE_SIZE], (rows[AUDIT_PAGE_SIZE - 1].seq if len(rows) > AUDIT_PAGE_SIZE else None)
+
+
+def audited_entity_types() -> list[str]:
+    return db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)).all()

@@ -4,6 +4,7 @@ import re
 from flask import g, request
 from flask_login import current_user
 
+from app.audit.chain import clear_actor, set_actor
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
 
@@ -32,3 +33,16 @@ def log_denied(status: int, **detail) -> None:
         path=request.path[:200], method=request.method, **detail,
     )
     db.session.commit()
+
+
+def init_app(app) -> None:
+    """Name the actor of every change a request makes (for the audit log)."""
+
+    @app.before_request
+    def _name_actor():
+        user_id = current_user.id if current_user.is_authenticated else None
+        set_actor(user_id, request.remote_addr)
+
+    @app.teardown_request
+    def _forget_actor(exc):
+        clear_actor()

@@ -1,13 +1,17 @@
 """The signed-in user's own settings: name, language, time zone, password."""
+from datetime import timedelta
+
 from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import ratelimit
 from app.audit.web import client_info
 from app.auth import bp, services
 from app.auth.forms import AccountForm, ChangePasswordForm
 from app.auth.passwords import verify_password
 from app.htmx import redirect_to, render_page
+from app.web import render_error
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -31,6 +35,10 @@ def change_password():
     """Change the password (needs the current one); other sessions end."""
     form = ChangePasswordForm()
     form.known_email = current_user.email
+    # A stolen session must not become a way to guess the password: checks are counted per account.
+    if form.validate_on_submit() and not ratelimit.allow(ratelimit.bucket("password-check", str(current_user.id)), 10,
+                                                    timedelta(minutes=15)):
+        return render_error(429)
     if form.validate_on_submit() and not verify_password(current_user.password_hash, form.current_password.data):
         form.current_password.errors.append(_("This is not your current password."))
     elif form.validate_on_submit():

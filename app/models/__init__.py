@@ -1,11 +1,21 @@
 """Every model, imported here so that Alembic autogenerate and the schema tests see them."""
+from app.models.audit import AuditEntry, AuditHead
 from app.models.base import Base, TenantScoped, new_id, utcnow
+from app.models.contact import PREFERRED_CHANNELS, Contact
+from app.models.counter import Counter
+from app.models.note import Note, NoteVersion
 from app.models.security_event import SecurityEvent
+from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
 from app.models.team import Group, GroupMember, Invitation, Membership, Role
 from app.models.tenant import Tenant
+from app.models.thirdparty import Address, Channel, SalesRep, ThirdParty
+from app.models.timeline import TimelineEvent
 from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitHit, User
 
 __all__ = [
-    "AuthSession", "Base", "Group", "GroupMember", "Invitation", "LoginAttempt", "Membership", "PendingSignup", "RateLimitHit",
-    "Role", "SecurityEvent", "Tenant", "TenantScoped", "User", "new_id", "utcnow",
+    "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
+    "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
+    "CustomField", "Group", "GroupMember", "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
+    "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
+    "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
 ]

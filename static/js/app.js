@@ -21,6 +21,21 @@
     }
   });
 
+  // The bulk bar of a list appears once a line is selected.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.classList.contains("bulk-form") || event.target.name !== "ids") return;
+    var bar = form.querySelector(".bulk-bar");
+    if (bar) bar.classList.toggle("idle", !form.querySelector("input[name=ids]:checked"));
+  });
+
+  // Close live streams before leaving the page (no "connection lost" noise on navigation).
+  var streams = [];
+  document.addEventListener("htmx:sseOpen", function (event) { streams.push(event.detail.source); });
+  window.addEventListener("pagehide", function () {
+    streams.forEach(function (source) { source.close(); });
+  });
+
   // A select marked data-autosubmit submits its form when changed (language switch).
   document.addEventListener("change", function (event) {
     var el = event.target;
@@ -45,4 +60,37 @@
   }
   document.addEventListener("htmx:sendError", showNetworkError);
   document.addEventListener("htmx:timeout", showNetworkError);
+
+  // Live timeline. An event may arrive twice (the page, the stream, the note just posted):
+  // keep the first. While the reader is scrolled down, count arrivals on a button instead.
+  function eventIdOf(lastEventId) {
+    return (lastEventId || "").split("_").pop();
+  }
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var id = eventIdOf(event.detail.lastEventId);
+    if (id && document.getElementById("ev-" + id)) event.preventDefault();
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fragment = event.detail.fragment;
+    var item = fragment && fragment.querySelector ? fragment.querySelector("li.event") : null;
+    if (item && document.getElementById(item.id)) event.detail.shouldSwap = false;
+  });
+  var unseen = 0;
+  document.addEventListener("htmx:sseMessage", function () {
+    var live = document.getElementById("timeline-live");
+    var button = document.querySelector(".new-events");
+    if (!live || !button) return;
+    if (live.getBoundingClientRect().top < 0) {
+      unseen += 1;
+      button.textContent = "↑ " + button.dataset.template.replace("{n}", unseen);
+      button.hidden = false;
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".new-events") : null;
+    if (!button) return;
+    unseen = 0;
+    button.hidden = true;
+    document.getElementById("timeline-section").scrollIntoView({ behavior: "smooth" });
+  });
 })();

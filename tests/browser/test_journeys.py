@@ -75,6 +75,7 @@ def test_team_journey_signup_invite_accept_and_switch(app, pages, live_server, m
     expect(anna.locator(".org-switch summary")).to_have_text("Atelier Rossi")
 
     # She invites Bruno as Support from the team page.
+    anna.locator("#nav-links .admin-menu summary").click()  # the administration links fold into one menu
     anna.locator("#nav-links").get_by_role("link", name="Team").click()
     anna.wait_for_url(live_server("/atelier-rossi/admin/members"))
     anna.locator("#invite-form #email").fill("bruno@example.com")
@@ -357,6 +358,8 @@ def test_phone_navigation_opens_behind_the_menu_button(app, pages, sign_in, live
     expect(page.locator(".org-switch summary")).to_be_visible()
     expect(links).to_be_hidden()
     toggle.tap()
+    expect(links.get_by_role("link", name="Customers")).to_be_visible()
+    links.locator(".admin-menu summary").tap()
     expect(links.get_by_role("link", name="Security log")).to_be_visible()
     shot(page, "phone-nav-open")
     links.get_by_role("link", name="Team").tap()
@@ -367,4 +370,6 @@ def test_phone_navigation_opens_behind_the_menu_button(app, pages, sign_in, live
     desk = pages.desktop()
     sign_in(desk, tenant.owner.email)
     expect(desk.locator(".menu-toggle")).to_be_hidden()
+    expect(desk.locator("#nav-links").get_by_role("link", name="Customers")).to_be_visible()
+    desk.locator("#nav-links .admin-menu summary").click()
     expect(desk.locator("#nav-links").get_by_role("link", name="Team")).to_be_visible()

@@ -1,0 +1,179 @@
+"""Third-party pages: the list, the form, the card, archiving, bulk actions."""
+import uuid
+
+from flask import abort, flash, g, request, url_for
+from flask_babel import gettext as _
+
+from app import customfields, tags
+from app.admin.services import get_member, list_members
+from app.contacts.services import list_contacts_of
+from app.editing import EditConflict, decode_snapshot, encode_snapshot
+from app.forms import as_choices
+from app.htmx import redirect_to, render_blocks, render_page
+from app.permissions import require
+from app.thirdparties import bp, bulk, services
+from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
+from app.timeline.forms import composer_form
+from app.timeline.notes import pinned_notes
+from app.timeline.views import timeline_context
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _list_query() -> services.ListQuery:
+    args = request.args
+    custom = {f.key: (args[f"cf_{f.key}"] == "yes" if f.field_type == "checkbox" else args[f"cf_{f.key}"][:100])
+              for f in customfields.list_fields("thirdparty") if args.get(f"cf_{f.key}")}
+    return services.ListQuery(
+        text=args.get("q", "").strip()[:100], kind=args.get("kind", ""), tag_id=_uuid(args.get("tag")),
+        rep_id=_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
+        sort=args.get("sort", "name"), page=args.get("page", 1, type=int) or 1,
+    )
+
+
+def _form(formdata=None, data=None):
+    """The third-party form with this tenant's custom fields, tags and members as choices."""
+    form = with_custom_fields(ThirdPartyForm, customfields.list_fields("thirdparty"))(formdata=formdata, data=data)
+    form.tag_ids.choices = as_choices((t.id, t.name) for t in tags.list_tags())
+    form.rep_ids.choices = as_choices((m.id, m.user.name) for m in list_members() if m.active)
+    return form
+
+
+def _thirdparty_or_404(thirdparty_id):
+    """:raise 404: unless the third party exists here and the viewer may see it."""
+    return services.get_thirdparty(g.viewer, thirdparty_id) or abort(404)
+
+
+@bp.get("/")
+@require("thirdparty.read")
+def index():
+    """List the third parties; htmx asks for the results only (search as you type, filters, pages)."""
+    query = _list_query()
+    rows, has_next = services.list_thirdparties(g.viewer, query)
+    ids = [tp.id for tp in rows]
+    return render_page(
+        "thirdparties/index.html", "results", query=query, rows=rows, has_next=has_next,
+        tags_of=services.tags_by_thirdparty(ids), all_tags=tags.list_tags(), members=list_members(),
+        list_fields=[f for f in customfields.list_fields("thirdparty") if f.show_in_list],
+        filter_fields=[f for f in customfields.list_fields("thirdparty") if f.field_type in ("choice", "checkbox", "text")],
+        kinds=services.KINDS, display=customfields.display,
+    )
+
+
+@bp.get("/new")
+@require("thirdparty.create")
+def new():
+    form = _form(data={"is_customer": True})
+    return render_page("thirdparties/form.html", form=form, tp=None)
+
+
+@bp.post("/")
+@require("thirdparty.create")
+def create():
+    """Create a third party from the form."""
+    form = _form(formdata=request.form)
+    if not form.validate_on_submit():
+        return render_page("thirdparties/form.html", "thirdparty_form", form=form, tp=None, status=422)
+    tp = services.create_thirdparty(g.viewer, form.values())
+    flash(_("%(name)s was created with the code %(code)s.", name=tp.name, code=tp.code), "success")
+    return redirect_to(url_for(".show", thirdparty_id=tp.id))
+
+
+@bp.get("/<uuid:thirdparty_id>")
+@require("thirdparty.read")
+def show(thirdparty_id):
+    """The card: key facts, details, contacts, notes and the timeline."""
+    tp = _thirdparty_or_404(thirdparty_id)
+    context = timeline_context(g.viewer, tp, endpoint=".show", thirdparty_id=tp.id)
+    fields = customfields.list_fields("thirdparty")
+    members, contacts, all_tags = list_members(), list_contacts_of(tp.id), tags.list_tags()
+    names = {str(m.id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts} | \
+        {str(t.id): t.name for t in all_tags}
+    return render_page(
+        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(tp),
+        tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
+        members={m.id: m for m in members}, contacts=contacts, fields=fields,
+        display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
+        note_form=composer_form(), **context,
+    )
+
+
+@bp.get("/<uuid:thirdparty_id>/edit")
+@require("thirdparty.update")
+def edit(thirdparty_id):
+    tp = _thirdparty_or_404(thirdparty_id)
+    values = services.snapshot(tp)
+    form = _form(data={**form_data(values), "version": tp.version, "base": encode_snapshot(values)})
+    fill_custom_fields(form, tp.custom)
+    return render_page("thirdparties/form.html", form=form, tp=tp)
+
+
+@bp.post("/<uuid:thirdparty_id>/edit")
+@require("thirdparty.update")
+def update(thirdparty_id):
+    """Save an edit; a concurrent change to the same fields answers 409 with both values."""
+    tp = _thirdparty_or_404(thirdparty_id)
+    form = _form(formdata=request.form)
+    if not form.validate_on_submit():
+        return render_page("thirdparties/form.html", "thirdparty_form", form=form, tp=tp, status=422)
+    try:
+        services.update_thirdparty(g.viewer, tp, form.values(), version=request.form.get("version", type=int) or 0,
+                                   base=decode_snapshot(form.base.data))
+    except EditConflict as conflict:
+        return _conflict(form, tp, conflict)
+    flash(_("Your changes were saved."), "success")
+    return redirect_to(url_for(".show", thirdparty_id=tp.id))
+
+
+def _conflict(form, tp, conflict):
+    """Re-render the user's input against the current record, the conflicting fields marked."""
+    form.version.data, form.base.data = tp.version, encode_snapshot(services.snapshot(tp))
+    names = {str(m.id): m.user.name for m in list_members()} | {str(t.id): t.name for t in tags.list_tags()}
+    return render_page("thirdparties/form.html", "thirdparty_form", form=form, tp=tp, conflict=conflict.fields, names=names,
+                       status=409)
+
+
+@bp.post("/<uuid:thirdparty_id>/<any(archive, restore):action>")
+@require("thirdparty.delete")
+def set_archived(thirdparty_id, action):
+    tp = _thirdparty_or_404(thirdparty_id)
+    services.set_archived(g.viewer, tp, action == "archive")
+    flash(_("%(name)s was archived.", name=tp.name) if action == "archive" else _("%(name)s was restored.", name=tp.name), "success")
+    return redirect_to(url_for(".show", thirdparty_id=tp.id))
+
+
+@bp.post("/bulk")
+@require("thirdparty.update")
+def bulk_action():
+    """Tag or assign several third parties at once (only those the viewer may see)."""
+    form = BulkForm()
+    ids = [i for i in (_uuid(v) for v in request.form.getlist("ids")) if i]
+    tag_id, rep_id = _uuid(form.tag_id.data), _uuid(form.rep_id.data)
+    valid_target = (form.action.data == "tag" and tag_id and tags.get_tag(tag_id)) or \
+        (form.action.data == "assign" and rep_id and get_member(rep_id))
+    if not ids or not valid_target:
+        flash(_("Select some lines and what to do with them."), "error")
+        return redirect_to(url_for(".index", **request.args))
+    done = bulk.apply(g.viewer, ids, form.action.data, tag_id=tag_id, rep_id=rep_id)
+    flash(_("%(n)d lines updated.", n=done), "success")
+    return redirect_to(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index"))
+
+
+@bp.get("/form-row")
+@require("thirdparty.read")
+def form_row():
+    """One more empty address, phone or e-mail row for the form, and the button for the next one."""
+    kind = request.args.get("kind")
+    if kind not in ("addresses", "phones", "emails"):
+        abort(404)
+    entries = getattr(_form(), kind)
+    index = min(max(request.args.get("index", 1, type=int) or 1, 1), entries.max_entries - 1)
+    while len(entries) <= index:
+        entries.append_entry()
+    row_block = {"addresses": "address_row", "phones": "phone_row", "emails": "email_row"}[kind]
+    return render_blocks("thirdparties/form.html", [row_block, f"add_{kind}"], entry=entries[index], next_index=index + 1)

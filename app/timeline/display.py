@@ -1,0 +1,69 @@
+"""How timeline events read: a label per kind, field names, and the filters offered."""
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {
+    "thirdparty_created": _l("Created"),
+    "thirdparty_updated": _l("Details changed"),
+    "thirdparty_archived": _l("Archived"),
+    "thirdparty_restored": _l("Restored"),
+    "contact_added": _l("Contact added"),
+    "contact_updated": _l("Contact changed"),
+    "contact_moved_in": _l("Contact moved here"),
+    "contact_moved_out": _l("Contact moved away"),
+    "contact_archived": _l("Contact archived"),
+    "contact_restored": _l("Contact restored"),
+    "note_added": _l("Note"),
+    "note_edited": _l("Note edited"),
+}
+
+# Filter groups shown to users: one choice may cover several kinds.
+KIND_FILTERS = {
+    "notes": (_l("Notes"), ("note_added", "note_edited")),
+    "changes": (_l("Changes"), ("thirdparty_created", "thirdparty_updated", "thirdparty_archived", "thirdparty_restored")),
+    "contacts": (_l("Contacts"), ("contact_added", "contact_updated", "contact_moved_in", "contact_moved_out",
+                                  "contact_archived", "contact_restored")),
+}
+
+FIELD_LABELS = {
+    "name": _l("Name"), "is_customer": _l("Customer"), "is_prospect": _l("Prospect"), "is_supplier": _l("Supplier"),
+    "vat_number": _l("VAT number"), "website": _l("Website"), "description": _l("Notes"), "custom": _l("Custom fields"),
+    "addresses": _l("Addresses"), "phones": _l("Phones"), "emails": _l("E-mails"), "tags": _l("Tags"),
+    "reps": _l("Sales representatives"), "first_name": _l("First name"), "last_name": _l("Last name"),
+    "job_title": _l("Job title"), "preferred_language": _l("Preferred language"),
+    "preferred_channel": _l("Preferred channel"), "consent_email": _l("Agrees to e-mails"),
+    "consent_phone": _l("Agrees to calls"),
+}
+
+KIND_ICONS = {
+    "note_added": "✎", "note_edited": "✎", "thirdparty_created": "★", "thirdparty_updated": "↻",
+    "thirdparty_archived": "⊘", "thirdparty_restored": "↺", "contact_added": "☺", "contact_updated": "☺",
+    "contact_moved_in": "→", "contact_moved_out": "←", "contact_archived": "⊘", "contact_restored": "↺",
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind.replace("_", " ")))
+
+
+def field_label(name: str) -> str:
+    return str(FIELD_LABELS.get(name, name.replace("_", " ")))
+
+
+def show_value(value, lookup: dict | None = None) -> str:
+    """One old or new value in a change list (rows of phones, ids of tags or reps, booleans)."""
+    lookup = lookup or {}
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("yes")) if value else str(_l("no"))
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, list):
+                parts.append(" ".join(str(p) for p in item if p))
+            else:
+                parts.append(lookup.get(str(item), str(item)))
+        return "; ".join(parts) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)

@@ -1,0 +1,76 @@
+"""What a page needs to show a timeline: filters from the URL, one page of events, the live stream."""
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import request, url_for
+from flask_babel import get_timezone
+
+from app.permissions import Viewer
+from app.timeline.display import KIND_FILTERS
+from app.timeline.services import TimelineFilter, list_events
+
+
+def encode_cursor(cursor) -> str | None:
+    return f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None
+
+
+def decode_cursor(value: str | None):
+    """``<iso time>_<uuid>`` to a cursor; None when absent or malformed."""
+    stamp, _, ident = (value or "").partition("_")
+    try:
+        moment = datetime.fromisoformat(stamp)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(ident)
+    except ValueError:
+        return None
+
+
+def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
+    try:
+        day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filters(args) -> tuple[TimelineFilter, dict]:
+    """The timeline filters in a URL, and the cleaned arguments to keep them in links."""
+    kind = args.get("kind", "")
+    kinds = KIND_FILTERS[kind][1] if kind in KIND_FILTERS else ()
+    filters = TimelineFilter(
+        kinds=kinds, contact_id=_uuid(args.get("person")), since=_day_start(args.get("since")),
+        until=_day_start(args.get("until"), plus_days=1), text=args.get("text", "").strip()[:100],
+    )
+    kept = {k: args[k] for k in ("kind", "person", "since", "until", "text") if args.get(k)}
+    if "kind" in kept and not kinds:
+        del kept["kind"]
+    return filters, kept
+
+
+def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpoint_args) -> dict:
+    """Everything the timeline blocks of a card need, for the page or for an htmx request."""
+    filters, kept = parse_filters(request.args)
+    before = decode_cursor(request.args.get("before"))
+    events, cursor = list_events(viewer, tp.id, filters, before=before, contact_id=contact.id if contact else None)
+    next_url = None
+    if cursor:
+        next_url = url_for(endpoint, **endpoint_args, **kept, before=encode_cursor(cursor),
+                           day=_local_day(events[-1].occurred_at))
+    newest = encode_cursor((events[0].occurred_at, events[0].id)) if events and not before else None
+    live = not before and not kept and contact is None
+    return {
+        "events": events, "next_url": next_url, "filter_args": kept, "kind_filters": KIND_FILTERS,
+        "previous_day": request.args.get("day") if before else None,
+        "stream_url": url_for("tenant.timeline.stream", thirdparty_id=tp.id, after=newest) if live else None,
+        "timeline_block": "timeline_rows" if before else "timeline_section",
+    }
+
+
+def _local_day(moment: datetime) -> str:
+    return moment.astimezone(get_timezone()).date().isoformat()

@@ -1,0 +1,87 @@
+"""QUALITY T23 (tamper evidence): whatever someone with database access does to a chain — edit, delete,
+reorder, insert, truncate the tail — the verifier and ``flask audit verify`` notice it; on PostgreSQL the
+app's own role cannot rewrite history at all."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.extensions import db
+from app.tenancy import tenant_context
+from tests.audit.support import TAMPERING, delete_last_and_rewind_head, entries, problems, run_verify, tamper
+from tests.customers import make_contact, make_tag, make_thirdparty, update_thirdparty
+from tests.factories import make_tenant
+
+
+@pytest.fixture
+def chain(app, tenant):
+    """Six entries in the tenant's chain."""
+    tp = make_thirdparty(app, tenant, "Dupont SARL", phones=[["Office", "+33 1 23 45 67 89"]])
+    make_tag(app, tenant, "VIP")
+    update_thirdparty(app, tenant, tp.id, name="Dupont Frères")
+    make_contact(app, tenant, tp.id, "Martin")
+    make_tag(app, tenant, "Late payer")
+    assert [e.seq for e in entries(app, tenant)] == [1, 2, 3, 4, 5, 6]
+    assert problems(app, tenant) == []
+    return tp
+
+
+@pytest.mark.parametrize("how", TAMPERING.values(), ids=TAMPERING.keys())
+def test_the_verifier_detects_tampering(app, cleaner, tenant, chain, how):
+    tamper(cleaner, tenant, how)
+
+    assert problems(app, tenant) != []
+
+
+@pytest.mark.parametrize("how", TAMPERING.values(), ids=TAMPERING.keys())
+def test_the_verify_command_fails_on_tampering(app, cleaner, tenant, chain, how):
+    tamper(cleaner, tenant, how)
+
+    result = run_verify(app, "--tenant", tenant.slug)
+
+    assert result.exit_code == 1
+    assert f"{tenant.slug}: TAMPERED" in result.output
+
+
+def test_the_verifier_names_the_removed_tail(app, cleaner, tenant, chain):
+    tamper(cleaner, tenant, TAMPERING["last entry deleted"])
+
+    assert problems(app, tenant) == ["the chain ends at entry 5 but its head records entry 6: entries were removed"]
+
+
+def test_truncating_the_tail_and_rewinding_the_head_is_detected(app, cleaner, tenant, chain):
+    tamper(cleaner, tenant, delete_last_and_rewind_head)
+
+    assert problems(app, tenant) != []
+
+
+def test_the_verify_command_checks_every_organisation_and_fails_if_one_is_tampered(app, cleaner, tenant, chain):
+    other = make_tenant(app, name="Beta", slug="zz-beta")
+    for name in ("VIP", "Late payer", "Friend", "Supplier", "Lead"):
+        make_tag(app, other, name)
+    tamper(cleaner, other, TAMPERING["middle entry deleted"])
+
+    result = run_verify(app)
+
+    assert result.exit_code == 1
+    assert f"{tenant.slug}: intact" in result.output and "zz-beta: TAMPERED" in result.output
+    assert run_verify(app, "--tenant", tenant.slug).exit_code == 0
+
+
+def test_the_verify_command_refuses_an_unknown_organisation(app):
+    result = run_verify(app, "--tenant", "no-such-org")
+
+    assert result.exit_code != 0 and "no organisation at /no-such-org" in result.output
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("table", ["audit_entry", "timeline_event"])
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET tenant_id = tenant_id", "DELETE FROM {table}",
+                                       "TRUNCATE {table}"], ids=["update", "delete", "truncate"])
+def test_the_app_role_may_not_rewrite_history(app, tenant, chain, table, statement):
+    with app.app_context(), tenant_context(tenant.id):
+        with pytest.raises(DBAPIError) as caught:
+            db.session.execute(text(statement.format(table=table)))
+        db.session.rollback()
+
+    assert caught.value.orig.sqlstate == "42501"  # insufficient_privilege
+    assert [e.seq for e in entries(app, tenant)] == [1, 2, 3, 4, 5, 6]

@@ -1,0 +1,299 @@
+"""`make bench`: speed of the customer card, timeline pages, list search and live updates.
+
+Measured through the real WSGI app on generated data, never asserted (timed tests are flaky):
+the figures are printed, and `docs/benchmarks.md` keeps the latest run with its machine.
+
+On PostgreSQL (``BENCH_DATABASE_URL`` or ``TEST_DATABASE_URL``, a superuser URL) it creates the
+database ``storia_bench`` with the same owner/app roles as the tests and keeps it between runs
+(``--fresh`` rebuilds it); without one it uses an SQLite file in ``instance/``.
+"""
+import argparse
+import http.client
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Bench-Password-2026"
+SECRET = "bench-secret-key-not-for-production"
+
+
+def _percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _summary(name, seconds):
+    ms = [s * 1000 for s in seconds]
+    return f"{name:<44} median {statistics.median(ms):7.1f} ms   p95 {_percentile(ms, 95):7.1f} ms   (n={len(ms)})"
+
+
+def _postgres_urls(admin_url: str, fresh: bool) -> dict:
+    from app.config import database_url
+
+    admin = make_url(database_url(admin_url))
+    name = "storia_bench"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for role in ("storia_bench_owner", "storia_bench_app"):
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
+                conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}).scalar()
+        if exists and fresh:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            exists = False
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER storia_bench_owner'))
+            conn.execute(text(f'GRANT CONNECT ON DATABASE "{name}" TO storia_bench_app'))
+    engine.dispose()
+    return {
+        "app": admin.set(database=name, username="storia_bench_app", password=None).render_as_string(hide_password=False),
+        "owner": admin.set(database=name, username="storia_bench_owner", password=None).render_as_string(hide_password=False),
+    }
+
+
+def _environment(args) -> dict:
+    admin = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if admin:
+        urls = _postgres_urls(admin, args.fresh)
+        env = {"DATABASE_URL": urls["app"], "MIGRATE_DATABASE_URL": urls["owner"]}
+    else:
+        path = ROOT / "instance" / "bench.db"
+        if args.fresh and path.exists():
+            path.unlink()
+        path.parent.mkdir(exist_ok=True)
+        env = {"DATABASE_URL": f"sqlite:///{path}"}
+    env.update(SECRET_KEY=SECRET, ARGON2_TIME_COST="1", ARGON2_MEMORY_KIB="1024", ARGON2_PARALLELISM="1",
+               LOG_LEVEL="WARNING", WTF_CSRF_SSL_STRICT="0", SESSION_COOKIE_NAME="bench_session", LIVE_MAX_STREAMS="20")
+    os.environ.update(env)
+    return env
+
+
+def _ensure_data(app, args):
+    from flask_migrate import upgrade
+
+    from app.demo_scale import generate
+    from app.extensions import db
+    from app.models import Tenant, ThirdParty, TimelineEvent
+    from app.tenancy import tenant_context
+
+    with app.app_context():
+        upgrade()
+        tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == "bench"))
+        if tenant_id is None:
+            print(f"generating {args.customers} customers, {args.events} events ({args.deep} on one customer)…", flush=True)
+            started = time.perf_counter()
+            generate(slug="bench", customers=args.customers, events=args.events, deep_events=args.deep, password=PASSWORD,
+                     echo=lambda line: print(line, flush=True))
+            print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+            tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == "bench"))
+        with tenant_context(tenant_id):
+            from sqlalchemy import func
+
+            deep = db.session.execute(select(TimelineEvent.thirdparty_id, func.count()).group_by(TimelineEvent.thirdparty_id)
+                                      .order_by(func.count().desc()).limit(1)).one()
+            shallow = db.session.execute(select(TimelineEvent.thirdparty_id, func.count()).group_by(TimelineEvent.thirdparty_id)
+                                         .having(func.count() == 100).limit(1)).one()
+            customers = db.session.scalar(select(func.count()).select_from(ThirdParty))
+            events = db.session.scalar(select(func.count()).select_from(TimelineEvent))
+        db.session.remove()
+    return {"deep": deep, "shallow": shallow, "customers": customers, "events": events}
+
+
+def _login(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/auth/login", data={"email": "owner@bench.example", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303, response.status_code
+
+
+def _time(client, url, n, headers=None):
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers or {})
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.status_code)
+    return samples
+
+
+def single_client(app, data, n):
+    client = app.test_client()
+    _login(client)
+    deep_id, deep_count = data["deep"]
+    shallow_id, shallow_count = data["shallow"]
+    card = f"/bench/thirdparties/{deep_id}"
+    page = client.get(card).get_data(as_text=True)
+    older = re.search(r'class="load-more" hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
+    _time(client, card, 5)  # warm up
+    htmx = {"HX-Request": "true"}
+    results = [
+        _summary(f"customer card ({deep_count} events)", _time(client, card, n)),
+        _summary("next timeline page (htmx, keyset)", _time(client, older, n, htmx)),
+        _summary("filtered timeline (notes + text)", _time(client, f"{card}?kind=notes&text=devis", n, htmx)),
+        _summary("customer list search (htmx)", _time(client, "/bench/thirdparties/?q=garage+dubois", n, htmx)),
+        _summary(f"timeline page at {shallow_count} events", _time(client, f"/bench/thirdparties/{shallow_id}", n)),
+        _summary(f"timeline page at {deep_count} events", _time(client, card, n)),
+    ]
+    return results
+
+
+def _gunicorn(env, port):
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    process = subprocess.Popen(
+        [gunicorn, "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**os.environ, **env})
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _http_login(port) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/auth/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = f"email=owner%40bench.example&password={PASSWORD}&csrf_token={token}"
+    conn.request("POST", "/auth/login", body=body, headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 303, response.status
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def _load(port, path, cookie, seconds=10, connections=8):
+    """Requests per second with ``connections`` keep-alive clients (wrk when installed)."""
+    if shutil.which("wrk"):
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}",
+                              f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        return rps, "wrk"
+    counts = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def worker(i):
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers={"Cookie": cookie})
+            conn.getresponse().read()
+            counts[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / seconds, "python client (install wrk for a lighter client)"
+
+
+def _live_delay(port, cookie_a, cookie_b, thirdparty_id, samples=20):
+    """Seconds from posting a note in one session to its arrival on another session's open stream."""
+    stream = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    stream.request("GET", f"/bench/timeline/thirdparties/{thirdparty_id}/stream", headers={"Cookie": cookie_b})
+    response = stream.getresponse()
+    assert response.status == 200, response.status
+    arrivals, ready = [], threading.Event()
+
+    def read():
+        ready.set()
+        while len(arrivals) < samples:
+            try:
+                line = response.fp.readline()
+            except (AttributeError, OSError):  # the stream was closed
+                return
+            if not line:
+                return
+            if line.startswith(b"event: timeline"):
+                arrivals.append(time.perf_counter())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    ready.wait()
+    time.sleep(0.3)
+    poster = http.client.HTTPConnection("127.0.0.1", port)
+    poster.request("GET", f"/bench/thirdparties/{thirdparty_id}", headers={"Cookie": cookie_a})
+    answer = poster.getresponse()
+    page = answer.read().decode()
+    cookie_a = (answer.getheader("Set-Cookie") or cookie_a).split(";")[0]  # the session now holds the CSRF secret
+    token = re.search(r'X-CSRFToken&#34;: &#34;([^&]+)&#34;|"X-CSRFToken": "([^"]+)"', page)
+    token = token.group(1) or token.group(2)
+    sent = []
+    for i in range(samples):
+        before = len(arrivals)
+        sent.append(time.perf_counter())
+        poster = http.client.HTTPConnection("127.0.0.1", port)
+        poster.request("POST", f"/bench/timeline/thirdparties/{thirdparty_id}/notes", body=f"body=bench+note+{i}",
+                       headers={"Cookie": cookie_a, "Content-Type": "application/x-www-form-urlencoded",
+                                "HX-Request": "true", "X-CSRFToken": token})
+        answer = poster.getresponse()
+        answer.read()
+        assert answer.status == 200, answer.status
+        poster.close()
+        deadline = time.monotonic() + 5
+        while len(arrivals) == before and time.monotonic() < deadline:
+            time.sleep(0.002)
+    stream.close()
+    return [a - s for a, s in zip(arrivals, sent, strict=False)]
+
+
+def served(env, data, port):
+    process = _gunicorn(env, port)
+    try:
+        cookie = _http_login(port)
+        deep_id = data["deep"][0]
+        rps, client = _load(port, f"/bench/thirdparties/{deep_id}", cookie)
+        shallow_id = data["shallow"][0]
+        delays = _live_delay(port, cookie, _http_login(port), shallow_id)
+        return [f"{'customer card under 8 connections':<44} {rps:7.0f} requests/s ({client}; gunicorn gthread 2×8)",
+                _summary("live delay: note posted → other timeline", delays)]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # open streams keep workers busy past the graceful timeout
+            process.kill()
+            process.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--deep", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--fresh", action="store_true", help="rebuild the benchmark database")
+    args = parser.parse_args()
+    env = _environment(args)
+    from app import create_app
+
+    app = create_app()
+    data = _ensure_data(app, args)
+    engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
+    print(f"\nStoria benchmark — {engine}, {data['customers']} customers, {data['events']} events")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    for line in single_client(app, data, args.samples):
+        print(line, flush=True)
+    for line in served(env, data, args.port):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
