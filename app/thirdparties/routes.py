@@ -95,7 +95,7 @@ def show(thirdparty_id):
     names = {str(m.id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts} | \
         {str(t.id): t.name for t in all_tags}
     return render_page(
-        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(tp),
+        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(g.viewer, tp),
         tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
         members={m.id: m for m in members}, contacts=contacts, fields=fields,
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,

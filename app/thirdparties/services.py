@@ -10,10 +10,10 @@ from app import customfields
 from app.audit.chain import changes_of
 from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
-from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, utcnow
+from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
 from app.numbering import next_code
 from app.permissions import Viewer
-from app.timeline.services import escape_like, record_event
+from app.timeline.services import escape_like, record_event, visible_to
 
 PAGE_SIZE = 50
 SORTS = {
@@ -236,9 +236,16 @@ def set_archived(viewer: Viewer, tp: ThirdParty, archived: bool) -> None:
     db.session.commit()
 
 
-def card_counts(tp: ThirdParty) -> dict:
-    """Counts shown in a card's header."""
-    contacts = db.session.scalar(select(func.count()).select_from(Contact)
-                                 .where(Contact.thirdparty_id == tp.id, Contact.archived_at.is_(None)))
-    notes = db.session.scalar(select(func.count()).select_from(Note).where(Note.thirdparty_id == tp.id))
-    return {"contacts": contacts, "notes": notes}
+def card_counts(viewer: Viewer, tp: ThirdParty) -> dict:
+    """The facts of a card's header, in one query: contacts, notes the viewer may read, last activity."""
+    notes = select(func.count()).select_from(Note).where(Note.thirdparty_id == tp.id)
+    if not viewer.can("note.read_private"):
+        notes = notes.where(or_(Note.private.is_(False), Note.author_id == viewer.user_id))
+    row = db.session.execute(select(
+        select(func.count()).select_from(Contact)
+        .where(Contact.thirdparty_id == tp.id, Contact.archived_at.is_(None)).scalar_subquery(),
+        notes.scalar_subquery(),
+        select(func.max(TimelineEvent.occurred_at))
+        .where(TimelineEvent.thirdparty_id == tp.id, visible_to(viewer)).scalar_subquery(),
+    )).one()
+    return {"contacts": row[0], "notes": row[1], "last_activity": row[2]}
