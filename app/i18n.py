@@ -1,11 +1,13 @@
 """Locale and time zone of a request: the user's choice, then the browser's, then the default."""
-from flask import current_app, g, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
-    """Pick the user's saved language, the session's choice, or Accept-Language."""
+    """Pick the user's saved language, the session's choice, or Accept-Language (the default outside a request)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI, a job: no user, no browser
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:

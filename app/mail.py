@@ -20,8 +20,16 @@ def send_mail(to: str, subject: str, body: str) -> None:
     enqueue(deliver_mail, to, subject, body)
 
 
+def one_line(text: str) -> str:
+    """Header text on one line: subjects carry user text (an organisation's or a person's name), which
+    may hold line breaks or other control characters; in a header they would fail the send (or forge
+    headers with a less careful library)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def deliver_mail(to: str, subject: str, body: str) -> None:
     """Send one e-mail now (runs in the worker or in the request)."""
+    subject = one_line(subject)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from app.admin.catalog_forms import CustomFieldForm, NumberingForm, TagForm
 from app.admin.forms import GroupForm, InviteForm, MemberRoleForm, RoleForm, SettingsForm
 from app.auth.forms import (
     AccountForm,
@@ -22,6 +23,9 @@ from app.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from app.contacts.forms import ContactForm
+from app.thirdparties.forms import BulkForm, ThirdPartyForm
+from app.timeline.forms import NoteEditForm, NoteForm
 
 
 class Ref(NamedTuple):
@@ -47,7 +51,27 @@ def token(kind):
     return Ref("token", kind)
 
 
-GROUP, INVITATION = Ref("group"), Ref("invitation")
+def user(key):
+    return Ref("user", key)
+
+
+def thirdparty(key=""):
+    return Ref("thirdparty", key)
+
+
+def contact(key=""):
+    return Ref("contact", key)
+
+
+def note(key=""):
+    return Ref("note", key)
+
+
+def custom_field(key):
+    return Ref("field", key)
+
+
+GROUP, INVITATION, TAG = Ref("group"), Ref("invitation"), Ref("tag")
 PASSWORD, NEW_PASSWORD = Ref("password"), Ref("new_password")
 FRESH_EMAIL, FRESH_SLUG, PENDING_SLUG = Ref("fresh_email"), Ref("fresh_slug"), Ref("pending_slug")
 
@@ -56,6 +80,13 @@ FRESH_EMAIL, FRESH_SLUG, PENDING_SLUG = Ref("fresh_email"), Ref("fresh_slug"), R
 MEMBER, ANONYMOUS, USER, JOINER = "member", "anonymous", "user", "joiner"
 INSERT, DELETE = "+", "-"
 EVENT = {"security_event": {INSERT}}
+# Every change of an audited row appends to the tenant's hash chain: entries, and the head's new end.
+AUDIT = {"audit_entry": {INSERT}, "audit_head": {"last_seq", "last_hash", "head_mac"}}
+TIMELINE = {"timeline_event": {INSERT}}
+# "Only mine": a member without this right finds only the customers they are a sales rep of; the
+# seeded customer's rep is A's "target" member, so A's sales member (not its rep) gets 404 on it.
+ONLY_MINE = "thirdparty.read_all"
+PRIVATE = "note.read_private"  # the seeded private note (written by A's owner) is found only with it
 
 
 @dataclass(frozen=True)
@@ -71,6 +102,12 @@ class Case:
     writes: Mapping[str, set] = field(default_factory=dict)
     pinned: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # table → column values every written row must have
     fragment: bool = False  # its htmx GET answers a fragment (a named block of the page), not the whole page
+    # The object is not found (404, nothing logged) by a member lacking any of these rights, whatever
+    # the route's right: customers of other reps ("only mine") and other people's private notes.
+    hidden_without: tuple = ()
+    author_or: str | None = None  # a right the view also needs unless the actor wrote the object (403 and an event)
+    refused: int = 422  # how a refused submission answers: 422 (the form again) or 303 (back with a message)
+    ignored: tuple = ()  # fields of form_class this case never reads from the body (the stored record decides, or another action)
 
 
 @dataclass(frozen=True)
@@ -99,6 +136,32 @@ def _global(endpoint, rule, methods, *cases, login=False, **kw):
 
 
 RIGHTS_FORM = ["thirdparty.read", "agenda.read"]
+BY_OWNER = {"timeline_event": {"actor_id": user("owner")}, "audit_entry": {"actor_id": user("owner")}}
+EPOCH_CURSOR = "2000-01-01T00:00:00_00000000-0000-0000-0000-000000000000"  # a stream cursor before every event
+# The third-party form as a browser sends it: one address, phone and e-mail row, a tag, a rep, custom fields.
+TP_FORM = {
+    "name": "Newco", "is_customer": "y", "is_supplier": "y", "vat_number": "FR 40 303 265 045",
+    "website": "https://newco.example", "description": "Met at the fair", "addresses-0-label": "Head office",
+    "addresses-0-street": "2 rue Neuve", "addresses-0-postcode": "75002", "addresses-0-city": "Paris",
+    "addresses-0-country": "FR", "phones-0-label": "Desk", "phones-0-value": "+33 1 40 00 00 00",
+    "emails-0-label": "Accounts", "emails-0-value": "accounts@newco.example", "tag_ids": [TAG],
+    "rep_ids": [member("target")], "cf_sector": "Retail", "cf_stage": Ref("choice", "won"),
+}
+TP_CREATED = {"thirdparty": {INSERT}, "address": {INSERT}, "channel": {INSERT}, "sales_rep": {INSERT},
+              "thirdparty_tag": {INSERT}, "counter": {"next_value"}, **TIMELINE, **AUDIT}
+TP_UPDATED = {"thirdparty": {"name", "is_supplier", "vat_number", "website", "description", "custom", "search_text",
+                             "updated_at", "version"},
+              "address": {INSERT, DELETE}, "channel": {INSERT, DELETE}, **TIMELINE, **AUDIT}
+CONTACT_FORM = {
+    "first_name": "Ada", "last_name": "Lovelace", "job_title": "Engineer", "preferred_language": "fr",
+    "preferred_channel": "email", "consent_email": "y", "description": "Prefers mornings",
+    "phones-0-label": "Mobile", "phones-0-value": "+33 6 12 34 56 78", "emails-0-label": "Work",
+    "emails-0-value": "ada@newco.example", "cf_hobby": "Chess",
+}
+CONTACT_UPDATED = {"contact": {"first_name", "last_name", "job_title", "preferred_language", "preferred_channel",
+                               "consent_email", "consent_updated_at", "description", "custom", "search_text",
+                               "updated_at", "version"},
+                   "channel": {INSERT, DELETE}, **TIMELINE, **AUDIT}
 
 SPEC = (
     # Tenant pages: membership needed; a right where named.
@@ -144,6 +207,130 @@ SPEC = (
         args={"group_id": GROUP}, writes={"user_group": {DELETE}, "group_member": {DELETE}, **EVENT})),
     _tenant("admin.security_log", "/admin/security-log", ["GET"], "admin.security_log", Case(fragment=True),
             query_params=("kind", "user", "since", "until", "before")),
+
+    # Customer history: third parties, contacts, notes and their live timeline.
+    _tenant("thirdparties.index", "/thirdparties/", ["GET"], "thirdparty.read", Case(fragment=True),
+            Case("filtered", fragment=True, query={"q": "cnry", "tag": TAG, "rep": member("target"), "status": "all",
+                                                   "sort": "-updated"}),
+            query_params=("q", "kind", "tag", "rep", "status", "sort", "page", "cf_sector", "cf_stage")),
+    _tenant("thirdparties.new", "/thirdparties/new", ["GET"], "thirdparty.create"),
+    _tenant("thirdparties.create", "/thirdparties/", ["POST"], "thirdparty.create", Case(
+        form=TP_FORM, form_class=ThirdPartyForm, writes=TP_CREATED,
+        pinned={"thirdparty": {"version": 1, "archived_at": None}, "sales_rep": {"membership_id": member("target")},
+                "thirdparty_tag": {"tag_id": TAG}, **BY_OWNER})),
+    _tenant("thirdparties.show", "/thirdparties/<uuid:thirdparty_id>", ["GET"], "thirdparty.read", Case(
+        fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
+            query_params=("kind", "person", "since", "until", "text", "before", "day")),
+    _tenant("thirdparties.edit", "/thirdparties/<uuid:thirdparty_id>/edit", ["GET"], "thirdparty.update", Case(
+        args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,))),
+    _tenant("thirdparties.update", "/thirdparties/<uuid:thirdparty_id>/edit", ["POST"], "thirdparty.update", Case(
+        args={"thirdparty_id": thirdparty()}, form={**TP_FORM, "name": "Renamed customer", "version": Ref("version", "thirdparty")},
+        form_class=ThirdPartyForm, hidden_without=(ONLY_MINE,), writes=TP_UPDATED,
+        pinned={"thirdparty": {"code": Ref("code"), "archived_at": None}, **BY_OWNER})),
+    _tenant("thirdparties.set_archived", "/thirdparties/<uuid:thirdparty_id>/<any(archive, restore):action>", ["POST"],
+            "thirdparty.delete",
+            Case("archive", args={"thirdparty_id": thirdparty(), "action": "archive"}, hidden_without=(ONLY_MINE,),
+                 writes={"thirdparty": {"archived_at", "updated_at", "version"}, **TIMELINE, **AUDIT}, pinned=BY_OWNER),
+            Case("restore", args={"thirdparty_id": thirdparty("archived"), "action": "restore"}, hidden_without=(ONLY_MINE,),
+                 writes={"thirdparty": {"archived_at", "updated_at", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"thirdparty": {"archived_at": None}, **BY_OWNER})),
+    _tenant("thirdparties.bulk_action", "/thirdparties/bulk", ["POST"], "thirdparty.update",
+            Case("tag", form={"ids": [thirdparty("own")], "action": "tag", "tag_id": TAG}, form_class=BulkForm, refused=303,
+                 ignored=("rep_id",),
+                 writes={"thirdparty_tag": {INSERT}, "thirdparty": {"updated_at", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"thirdparty_tag": {"tag_id": TAG, "thirdparty_id": thirdparty("own")}, **BY_OWNER}),
+            Case("assign", form={"ids": [thirdparty()], "action": "assign", "rep_id": member("sales")}, form_class=BulkForm,
+                 refused=303, ignored=("tag_id",),
+                 writes={"sales_rep": {INSERT}, "thirdparty": {"updated_at", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"sales_rep": {"membership_id": member("sales"), "thirdparty_id": thirdparty()}, **BY_OWNER})),
+    _tenant("thirdparties.form_row", "/thirdparties/form-row", ["GET"], "thirdparty.read", Case(
+        fragment=True, query={"kind": "phones", "index": 1}), query_params=("kind", "index")),
+    _tenant("contacts.index", "/contacts/", ["GET"], "thirdparty.read", Case(fragment=True), query_params=("q", "page")),
+    _tenant("contacts.new", "/contacts/new", ["GET"], "contact.create", Case(
+        query={"thirdparty": thirdparty()}, hidden_without=(ONLY_MINE,)), query_params=("thirdparty",)),
+    _tenant("contacts.create", "/contacts/", ["POST"], "contact.create", Case(
+        form={**CONTACT_FORM, "thirdparty_id": thirdparty()}, form_class=ContactForm, hidden_without=(ONLY_MINE,),
+        writes={"contact": {INSERT}, "channel": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"contact": {"thirdparty_id": thirdparty(), "archived_at": None, "version": 1}, **BY_OWNER})),
+    _tenant("contacts.show", "/contacts/<uuid:contact_id>", ["GET"], "thirdparty.read", Case(
+        fragment=True, args={"contact_id": contact()}, hidden_without=(ONLY_MINE,)),
+            query_params=("kind", "person", "since", "until", "text", "before", "day")),
+    _tenant("contacts.edit", "/contacts/<uuid:contact_id>/edit", ["GET"], "contact.update", Case(
+        args={"contact_id": contact()}, hidden_without=(ONLY_MINE,))),
+    _tenant("contacts.update", "/contacts/<uuid:contact_id>/edit", ["POST"], "contact.update", Case(
+        args={"contact_id": contact()}, form={**CONTACT_FORM, "version": Ref("version", "contact")}, form_class=ContactForm,
+        hidden_without=(ONLY_MINE,), writes=CONTACT_UPDATED,
+        pinned={"contact": {"thirdparty_id": thirdparty(), "archived_at": None}, **BY_OWNER})),
+    _tenant("contacts.move", "/contacts/<uuid:contact_id>/move", ["GET", "POST"], "contact.update", Case(
+        fragment=True, args={"contact_id": contact()}, query={"q": "own"}, form={"thirdparty_id": thirdparty("own")},
+        hidden_without=(ONLY_MINE,), writes={"contact": {"thirdparty_id", "updated_at", "version"}, **TIMELINE, **AUDIT},
+        pinned={"contact": {"thirdparty_id": thirdparty("own")}, **BY_OWNER}), query_params=("q",)),
+    _tenant("contacts.set_archived", "/contacts/<uuid:contact_id>/<any(archive, restore):action>", ["POST"],
+            "contact.delete",
+            Case("archive", args={"contact_id": contact(), "action": "archive"}, hidden_without=(ONLY_MINE,),
+                 writes={"contact": {"archived_at", "version"}, **TIMELINE, **AUDIT}, pinned=BY_OWNER),
+            Case("restore", args={"contact_id": contact("archived"), "action": "restore"}, hidden_without=(ONLY_MINE,),
+                 writes={"contact": {"archived_at", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"contact": {"archived_at": None}, **BY_OWNER})),
+    _tenant("timeline.create_note", "/timeline/thirdparties/<uuid:thirdparty_id>/notes", ["POST"], "note.create", Case(
+        args={"thirdparty_id": thirdparty()}, form={"body": "Called back: all good", "contact_id": contact(),
+                                                    "idempotency_key": "security-suite-note"},
+        form_class=NoteForm, hidden_without=(ONLY_MINE,), writes={"note": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"note": {"thirdparty_id": thirdparty(), "contact_id": contact(), "author_id": user("owner"),
+                         "private": False, "version": 1},
+                "timeline_event": {"actor_id": user("owner"), "private_to_id": None, "thirdparty_id": thirdparty()},
+                "audit_entry": {"actor_id": user("owner")}})),
+    _tenant("timeline.edit_note", "/timeline/notes/<uuid:note_id>/edit", ["GET"], "note.create", Case(
+        fragment=True, args={"note_id": note()}, hidden_without=(ONLY_MINE,), author_or="thirdparty.update")),
+    _tenant("timeline.update_note", "/timeline/notes/<uuid:note_id>/edit", ["POST"], "note.create", Case(
+        args={"note_id": note()}, form={"body": "Edited: call back on Monday", "version": Ref("version", "note")},
+        form_class=NoteEditForm, hidden_without=(ONLY_MINE,), author_or="thirdparty.update",
+        writes={"note": {"body", "updated_at", "version"}, "note_version": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"note": {"thirdparty_id": thirdparty(), "author_id": user("owner"), "private": False},
+                "note_version": {"note_id": note(), "edited_by_id": user("owner")}, **BY_OWNER})),
+    _tenant("timeline.pin_note", "/timeline/notes/<uuid:note_id>/<any(pin, unpin):action>", ["POST"], "note.create",
+            Case("unpin", args={"note_id": note(), "action": "unpin"}, hidden_without=(ONLY_MINE,),
+                 author_or="thirdparty.update", writes={"note": {"pinned", "version"}, **AUDIT},
+                 pinned={"note": {"pinned": False}, "audit_entry": {"actor_id": user("owner")}}),
+            Case("pin private", args={"note_id": note("private"), "action": "pin"}, hidden_without=(ONLY_MINE, PRIVATE),
+                 author_or="thirdparty.update", writes={"note": {"pinned", "version"}, **AUDIT},
+                 pinned={"note": {"pinned": True, "private": True}, "audit_entry": {"actor_id": user("owner")}})),
+    _tenant("timeline.note_versions", "/timeline/notes/<uuid:note_id>/versions", ["GET"], "thirdparty.read", Case(
+        fragment=True, args={"note_id": note()}, hidden_without=(ONLY_MINE,))),
+    # Server-sent events: the test client reads a stream to its end, which LIVE_STREAM_SECONDS (shortened by the
+    # tests) bounds; ``after`` asks for the whole seeded timeline, so the first events are read and checked too.
+    _tenant("timeline.stream", "/timeline/thirdparties/<uuid:thirdparty_id>/stream", ["GET"], "thirdparty.read", Case(
+        args={"thirdparty_id": thirdparty()}, query={"after": EPOCH_CURSOR}, hidden_without=(ONLY_MINE,)),
+            query_params=("after", "floor")),
+
+    # Catalog (tags, custom fields, numbering) and the audit log.
+    _tenant("admin.catalog", "/admin/catalog", ["GET"], "admin.settings"),
+    _tenant("admin.create_tag", "/admin/tags", ["POST"], "admin.settings", Case(
+        form={"name": "Key account", "colour": "red"}, form_class=TagForm, writes={"tag": {INSERT}, **AUDIT},
+        pinned={"tag": {"name": "Key account", "colour": "red"}, "audit_entry": {"actor_id": user("owner")}})),
+    _tenant("admin.delete_tag", "/admin/tags/<uuid:tag_id>/delete", ["POST"], "admin.settings", Case(
+        args={"tag_id": TAG}, writes={"tag": {DELETE}, "thirdparty_tag": {DELETE}, "contact_tag": {DELETE}, **AUDIT},
+        pinned={"audit_entry": {"actor_id": user("owner")}})),
+    _tenant("admin.create_field", "/admin/fields", ["POST"], "admin.settings", Case(
+        form={"entity": "contact", "label": "Birthday", "field_type": "date", "choices": "", "show_in_list": "y"},
+        form_class=CustomFieldForm, writes={"custom_field": {INSERT}, **AUDIT},
+        pinned={"custom_field": {"key": "birthday", "entity": "contact", "field_type": "date"},
+                "audit_entry": {"actor_id": user("owner")}})),
+    _tenant("admin.edit_field", "/admin/fields/<uuid:field_id>/edit", ["GET", "POST"], "admin.settings", Case(
+        fragment=True, args={"field_id": custom_field("sector")},
+        form={"label": "Industry", "choices": "", "required": "y", "show_in_list": "y"}, form_class=CustomFieldForm,
+        ignored=("entity", "field_type"), writes={"custom_field": {"label", "required", "show_in_list", "choices"}, **AUDIT},
+        pinned={"custom_field": {"key": "sector", "entity": "thirdparty", "field_type": "text"},
+                "audit_entry": {"actor_id": user("owner")}})),
+    _tenant("admin.delete_field", "/admin/fields/<uuid:field_id>/delete", ["POST"], "admin.settings", Case(
+        args={"field_id": custom_field("sector")}, writes={"custom_field": {DELETE}, **AUDIT},
+        pinned={"audit_entry": {"actor_id": user("owner")}})),
+    _tenant("admin.update_numbering", "/admin/numbering", ["POST"], "admin.settings", Case(
+        form={"pattern": "NEW-{yyyy}-{n:05}"}, form_class=NumberingForm, writes={"counter": {"pattern"}},
+        pinned={"counter": {"pattern": "NEW-{yyyy}-{n:05}", "name": "customer"}})),
+    _tenant("admin.audit_log", "/admin/audit", ["GET"], "audit.read", Case(fragment=True),
+            query_params=("entity", "record", "user", "since", "until", "before")),
+    _tenant("admin.verify_audit", "/admin/audit/verify", ["GET"], "audit.read", Case(fragment=True)),
 
     # Public pages and accounts.
     _global("public.index", "/", ["GET"]),

@@ -5,6 +5,7 @@ The pages need the compiled ``.mo`` files, which are not committed (``make trans
 them): the ``compiled_catalogues`` fixture compiles any that is missing or older than its ``.po``,
 so that the suite also passes on a fresh checkout.
 """
+import html
 import io
 import os
 import re
@@ -18,8 +19,18 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from app.config import PROJECT_DIR, Config
+from tests.customers import (
+    archive_thirdparty,
+    make_contact,
+    make_field,
+    make_tag,
+    make_thirdparty,
+    move_contact,
+    update_thirdparty,
+)
 from tests.factories import add_member, make_tenant, make_user
 from tests.helpers import text_of
+from tests.timeline.support import notes_of, post_note
 
 TRANSLATIONS = Path(Config.BABEL_TRANSLATION_DIRECTORIES)
 POT = TRANSLATIONS / "messages.pot"
@@ -220,14 +231,47 @@ def test_reset_email_is_in_the_account_language(app, browser, mail_server, compi
     assert body.startswith("Buongiorno Luca Rossi,")
 
 
+# Attributes whose text people read or hear: placeholders, screen-reader labels, tooltips, the
+# confirmations htmx asks, the texts the page's script shows.
+VISIBLE_ATTRIBUTE = re.compile(r'\s(?:placeholder|aria-label|title|alt|hx-confirm|data-[\w-]+)="([^"]*)"')
+ANY_PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+
+
+def visible_text(page: str) -> str:
+    """The text of ``page`` and of its visible attributes, on one line."""
+    attributes = " ".join(html.unescape(value) for value in VISIBLE_ATTRIBUTE.findall(page))
+    return " ".join(f"{text_of(page)} {attributes}".split())
+
+
+def shown_as(source: str):
+    """A pattern of ``source`` as a page shows it (any short text in place of each placeholder).
+
+    None when the words around the placeholders are too few to tell English from a translation.
+    """
+    pieces = ANY_PLACEHOLDER.split(source.replace("%%", "%"))
+    if sum(len(piece.split()) for piece in pieces) < 2:
+        return None
+    while pieces and not pieces[0].strip():
+        pieces.pop(0)
+    while pieces and not pieces[-1].strip():
+        pieces.pop()
+    return re.compile(".{1,80}?".join(re.escape(" ".join(piece.split())) for piece in pieces))
+
+
 def english_leaks(page: str, locale: str) -> list[str]:
-    """Source strings of several words that show up untranslated in ``page``."""
-    text = " ".join(text_of(page).split())
+    """Source strings of several words that show up untranslated in ``page`` (text and visible attributes)."""
+    text = visible_text(page)
     cat = load(po_path(locale), locale)
     leaks = []
     for m in entries(cat):
         for source, translated in zip(forms(m.id), forms(m.string), strict=False):
-            if " " in source and "%" not in source and source != translated and source in text:
+            if source == translated:
+                continue
+            if ANY_PLACEHOLDER.search(source):
+                pattern = shown_as(source)
+                if pattern is not None and pattern.search(text):
+                    leaks.append(source)
+            elif " " in source and source in text:
                 leaks.append(source)
     return leaks
 
@@ -236,7 +280,10 @@ ANONYMOUS_PAGES = ["/", "/auth/login", "/auth/signup", "/auth/forgot", "/auth/ch
                    "/auth/check-inbox?reason=reset", "/auth/reset/not-a-token", "/no-such-organisation/"]
 MEMBER_PAGES = ["/{slug}/", "/{slug}/admin/members", "/{slug}/admin/roles", "/{slug}/admin/roles/new",
                 "/{slug}/admin/groups/new", "/{slug}/admin/security-log", "/{slug}/admin/settings",
-                "/auth/account", "/auth/signup", "/orgs"]
+                "/auth/account", "/auth/signup", "/orgs",
+                # the customer history while the organisation has no customer yet (the empty states)
+                "/{slug}/thirdparties/", "/{slug}/thirdparties/new", "/{slug}/contacts/", "/{slug}/admin/catalog",
+                "/{slug}/admin/audit"]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -256,3 +303,102 @@ def test_whole_pages_are_translated(app, client, browser, compiled_catalogues, l
         assert response.status_code == 200, url
         assert f'<html lang="{locale}">' in page, url
         assert english_leaks(page, locale) == [], url
+
+
+def customer_history(app, tenant, browser) -> list[str]:
+    """Give ``tenant`` a customer with everything its pages show; return those pages, first the one with the flashes.
+
+    Built as the customer-history tests build it (``tests/customers.py``); notes are written and
+    edited by ``browser`` (the owner) as a person would, and the last two actions leave flashes.
+    """
+    slug = tenant.slug
+    vip = make_tag(app, tenant, "VIP", "purple")
+    sector = make_field(app, tenant, "Secteur", "choice", choices=("Commerce", "Industrie"), show_in_list=True)
+    make_field(app, tenant, "Partenaire", "checkbox")
+    make_field(app, tenant, "Anniversaire", "date", entity="contact")
+    customer = make_thirdparty(
+        app, tenant, "Dupont SARL", is_prospect=True, is_supplier=True, vat_number="FR40303265045",
+        website="https://dupont.example", description="Client depuis 2019.", custom={sector: "Commerce"},
+        addresses=[["", "12 rue Oberkampf", "75011", "Paris", "FR"]], phones=[["", "+33 1 23 45 67 89"]],
+        emails=[["", "contact@dupont.example"]], tag_ids=[vip], reps=[tenant.owner])
+    other = make_thirdparty(app, tenant, "Rossi SpA", is_customer=False, is_supplier=True)
+    archived = make_thirdparty(app, tenant, "Ancien Client")
+    archive_thirdparty(app, tenant, archived.id)
+    update_thirdparty(app, tenant, customer.id, name="Dupont & Fils", website="https://dupont-fils.example")
+    jeanne = make_contact(app, tenant, customer.id, "Martin", first_name="Jeanne", job_title="Gérante",
+                          preferred_channel="email", consent_email=True, phones=[["", "+33 6 12 34 56 78"]])
+    luc = make_contact(app, tenant, other.id, "Lefèvre", first_name="Luc")
+    move_contact(app, tenant, luc.id, customer.id)
+
+    post_note(browser, tenant, customer.id, "Rappeler lundi.", contact_id=jeanne.id)
+    post_note(browser, tenant, customer.id, "Remise de 5 %.", private=True, pinned=True)
+    note = notes_of(app, tenant, customer.id)[0]
+    catalog = browser.get(f"/{slug}/admin/catalog").get_data(as_text=True)
+    field_pages = sorted(set(re.findall(rf'href="(/{slug}/admin/fields/[0-9a-f-]+/edit)"', catalog)))
+    assert len(field_pages) == 3
+
+    # Two plain form posts with the token a page carries (fetching a token would show the flashes).
+    token = browser.csrf()
+    edited = browser.client.post(f"/{slug}/timeline/notes/{note.id}/edit", data={
+        "body": "Rappeler mardi.", "version": str(note.version), "base_body": note.body, "csrf_token": token})
+    assert edited.status_code == 303  # flash: the note was saved
+    bulk = browser.client.post(f"/{slug}/thirdparties/bulk", data={
+        "ids": [str(customer.id), str(other.id)], "action": "tag", "tag_id": str(vip), "csrf_token": token})
+    assert bulk.status_code == 303  # flash: one line updated (ngettext: Rossi SpA gets the tag, Dupont has it)
+    return [
+        f"/{slug}/thirdparties/{customer.id}",
+        f"/{slug}/", f"/{slug}/thirdparties/", f"/{slug}/thirdparties/?status=all&sort=-updated",
+        f"/{slug}/thirdparties/?q=nobody-by-that-name", f"/{slug}/thirdparties/{customer.id}/edit",
+        f"/{slug}/thirdparties/{customer.id}?kind=notes", f"/{slug}/thirdparties/{archived.id}",
+        f"/{slug}/contacts/", f"/{slug}/contacts/?q=nobody-by-that-name", f"/{slug}/contacts/{jeanne.id}",
+        f"/{slug}/contacts/{luc.id}", f"/{slug}/contacts/{jeanne.id}/edit", f"/{slug}/contacts/new?thirdparty={customer.id}",
+        f"/{slug}/contacts/{jeanne.id}/move?q=Rossi", f"/{slug}/contacts/{jeanne.id}/move?q=nobody-by-that-name",
+        f"/{slug}/timeline/notes/{note.id}/versions", f"/{slug}/timeline/notes/{note.id}/edit",
+        f"/{slug}/timeline/notes/{notes_of(app, tenant, customer.id)[1].id}/versions",
+        f"/{slug}/admin/catalog", *field_pages, f"/{slug}/admin/audit", f"/{slug}/admin/audit?entity=thirdparty",
+    ]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_customer_history_pages_are_translated(app, browser, compiled_catalogues, locale):
+    owner = make_user(app, locale=locale)
+    tenant = make_tenant(app, owner=owner)
+    browser.login(owner.email)
+    pages = customer_history(app, tenant, browser)
+    flashes = {"fr": ("La note a été enregistrée.", "1 ligne mise à jour."),
+               "it": ("La nota è stata salvata.", "1 riga aggiornata.")}[locale]
+    for url in pages:
+        response = browser.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert f'<html lang="{locale}">' in page, url
+        assert english_leaks(page, locale) == [], url
+        if url == pages[0]:
+            assert all(flash in text_of(page) for flash in flashes), url
+    check = browser.get(f"/{tenant.slug}/admin/audit/verify", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert english_leaks(check, locale) == []
+    assert {"fr": "Le journal est intact", "it": "Il registro è integro"}[locale] in check
+
+
+@pytest.mark.parametrize(("locale", "message"), [
+    ("fr", "La base de données ne répond pas ; rien n’a été enregistré"),
+    ("it", "Il database non risponde; non è stato salvato nulla"),
+], ids=["fr", "it"])
+def test_the_database_outage_page_is_translated(app, browser, compiled_catalogues, monkeypatch, locale, message):
+    from sqlalchemy.exc import OperationalError
+
+    from app.thirdparties import services
+
+    owner = make_user(app, locale=locale)
+    tenant = make_tenant(app, owner=owner)
+    browser.login(owner.email)
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(services, "list_thirdparties", database_down)
+    response = browser.get(f"/{tenant.slug}/thirdparties/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert message.replace(" ;", "\u00a0;") in page
+    assert english_leaks(page, locale) == []

@@ -1,20 +1,28 @@
 """The audit log: every change, field by field, and whether the chain is intact."""
-from flask import request
+from flask import g, request
+from flask_babel import lazy_gettext as _l
 
 from app.admin import bp
 from app.admin.log_routes import _day_start, _uuid_or_none
 from app.admin.services import list_members
 from app.audit.chain import verify_chain
-from app.audit.services import AuditFilter, audited_entity_types, list_audit_entries
-from app.htmx import render_page
+from app.audit.services import AuditFilter, audited_entity_types, list_audit_entries, private_notes_hidden
+from app.htmx import render_page, wants_fragment
 from app.permissions import require
 from app.timeline.display import field_label, show_value
+
+ACTION_LABELS = {"create": _l("Creation"), "update": _l("Update"), "delete": _l("Deletion")}
 
 
 @bp.get("/audit")
 @require("audit.read")
 def audit_log():
     """Browse the audit log; filters in the URL; htmx asks for the next page with ``before``."""
+    return render_page("admin/audit.html", "audit_rows" if request.args.get("before") else "audit_table", **_log_context())
+
+
+def _log_context() -> dict:
+    """One page of entries as the URL's filters select them, and what the page's filters offer."""
     args = request.args
     filters = AuditFilter(
         entity_type=args.get("entity") or None, entity_id=_uuid_or_none(args.get("record")),
@@ -22,12 +30,13 @@ def audit_log():
         until=_day_start(args.get("until"), plus_days=1),
     )
     entries, next_seq = list_audit_entries(filters, before_seq=args.get("before", type=int))
+    entries = private_notes_hidden(entries, g.viewer)
     members = list_members()
     next_args = {**args.to_dict(), "before": next_seq} if next_seq else None
-    return render_page(
-        "admin/audit.html", "audit_rows" if args.get("before") else "audit_table", entries=entries, next_args=next_args,
-        entity_types=audited_entity_types(), names={m.user_id: m.user.name for m in members}, members=members,
-        args=args, field_label=field_label, show_value=show_value,
+    return dict(
+        entries=entries, next_args=next_args, entity_types=audited_entity_types(),
+        names={m.user_id: m.user.name for m in members}, members=members, args=args, field_label=field_label,
+        show_value=show_value, actions=ACTION_LABELS,
     )
 
 
@@ -36,4 +45,6 @@ def audit_log():
 def verify_audit():
     """Check the whole chain now and say whether it is intact."""
     problems = verify_chain()
-    return render_page("admin/audit.html", "verify_result", problems=problems)
+    if wants_fragment():
+        return render_page("admin/audit.html", "verify_result", problems=problems)
+    return render_page("admin/audit.html", problems=problems, **_log_context())  # opened without htmx: the whole page

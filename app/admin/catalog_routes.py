@@ -68,7 +68,9 @@ def create_field():
 def edit_field(field_id):
     """Change a field's label, choices and flags (its type stays, so stored values keep their meaning)."""
     field = customfields.get_field(field_id) or abort(404)
-    form = CustomFieldForm(obj=field, choices="\n".join(field.choices))
+    form = CustomFieldForm(obj=field)
+    if not form.is_submitted():  # the record's list would otherwise fill the one-per-line text box
+        form.choices.data = "\n".join(field.choices)
     form.entity.data, form.field_type.data = field.entity, field.field_type
     if form.validate_on_submit():
         customfields.save_field(field, entity=field.entity, label=form.label.data, field_type=field.field_type,

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ONETOMANY, Session
 
@@ -196,7 +197,7 @@ def _record_changes(session, flush_context, instances):
 
 
 def verify_chain(session: Session | None = None, key: bytes | None = None) -> list[str]:
-    """Check the chain of the tenant in scope; return the problems found (empty: intact).
+    """Check the chain of the tenant in scope; return the problems found (empty: intact), in the request's language.
 
     Detects an edited entry (hash or digest mismatch), a deleted or reordered one (gap or broken
     link), and a truncated tail (the head names a later entry than the last one present).
@@ -207,20 +208,21 @@ def verify_chain(session: Session | None = None, key: bytes | None = None) -> li
     expected_prev, expected_seq = GENESIS, 1
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000):
         if entry.seq != expected_seq:
-            problems.append(f"entry {expected_seq} missing or out of order (found {entry.seq})")
+            problems.append(_("entry %(n)d missing or out of order (found %(found)d)", n=expected_seq, found=entry.seq))
         if entry.prev_hash != expected_prev:
-            problems.append(f"entry {entry.seq} does not follow the previous entry")
+            problems.append(_("entry %(n)d does not follow the previous entry", n=entry.seq))
         if entry.changes_digest != _digest(entry.changes):
-            problems.append(f"entry {entry.seq} changes were altered")
+            problems.append(_("entry %(n)d changes were altered", n=entry.seq))
         if entry.entry_hash != entry_hash(key, entry):
-            problems.append(f"entry {entry.seq} was altered")
+            problems.append(_("entry %(n)d was altered", n=entry.seq))
         expected_prev, expected_seq = entry.entry_hash, entry.seq + 1
     head = session.scalar(select(AuditHead))
     last_seq = expected_seq - 1
     if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
-        problems.append(f"the chain ends at entry {last_seq} but its head records entry {head.last_seq}: entries were removed")
+        problems.append(_("the chain ends at entry %(last)d but its head records entry %(head)d: entries were removed",
+                           last=last_seq, head=head.last_seq))
     if head is None and last_seq:
-        problems.append("the chain head is missing")
+        problems.append(_("the chain head is missing"))
     if head is not None and head.head_mac != head_mac(key, head.tenant_id, head.last_seq, head.last_hash):
-        problems.append("the chain head was rewritten without the key: entries were removed or replaced")
+        problems.append(_("the chain head was rewritten without the key: entries were removed or replaced"))
     return problems

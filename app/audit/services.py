@@ -2,12 +2,13 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, tuple_
 
 from app.extensions import db
-from app.models import AuditEntry, Membership, SecurityEvent, User
+from app.models import AuditEntry, Membership, Note, SecurityEvent, User
 from app.tenancy import tenant_context, user_context
 
 SECURITY_EVENT_KINDS = {
@@ -138,3 +139,21 @@ def list_audit_entries(filters: AuditFilter, *, before_seq: int | None = None):
 
 def audited_entity_types() -> list[str]:
     return db.session.scalars(select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)).all()
+
+
+def private_notes_hidden(entries, viewer) -> list:
+    """The entries as the viewer may read them: the text of someone else's private note is left out
+    (shown as empty) unless they hold ``note.read_private``; who changed what, and when, stays."""
+    if viewer.can("note.read_private"):
+        return entries
+    note_ids = {e.entity_id for e in entries if e.entity_type == "note"}
+    readable = set(db.session.scalars(select(Note.id).where(
+        Note.id.in_(note_ids), or_(Note.private.is_(False), Note.author_id == viewer.user_id)))) if note_ids else set()
+    shown = []
+    for entry in entries:
+        if entry.entity_type == "note" and entry.entity_id not in readable:
+            changes = {f: ([None, None] if f == "body" else v) for f, v in entry.changes.items()}
+            entry = SimpleNamespace(**{c.key: getattr(entry, c.key) for c in AuditEntry.__table__.columns}
+                                    | {"changes": changes})  # a copy: the stored entry is never touched
+        shown.append(entry)
+    return shown

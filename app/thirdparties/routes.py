@@ -3,6 +3,7 @@ import uuid
 
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app import customfields, tags
 from app.admin.services import get_member, list_members
@@ -160,7 +161,7 @@ def bulk_action():
         flash(_("Select some lines and what to do with them."), "error")
         return redirect_to(url_for(".index", **request.args))
     done = bulk.apply(g.viewer, ids, form.action.data, tag_id=tag_id, rep_id=rep_id)
-    flash(_("%(n)d lines updated.", n=done), "success")
+    flash(ngettext("%(num)d line updated.", "%(num)d lines updated.", done), "success")
     return redirect_to(request.referrer if (request.referrer or "").startswith(request.host_url) else url_for(".index"))
 
 

@@ -32,6 +32,13 @@ FIELD_LABELS = {
     "job_title": _l("Job title"), "preferred_language": _l("Preferred language"),
     "preferred_channel": _l("Preferred channel"), "consent_email": _l("Agrees to e-mails"),
     "consent_phone": _l("Agrees to calls"),
+    # Edit conflicts name the form's fields; the audit log names the stored columns of every record.
+    "tag_ids": _l("Tags"), "rep_ids": _l("Sales representatives"), "code": _l("Code"), "archived_at": _l("Archived on"),
+    "street": _l("Street"), "postcode": _l("Postcode"), "city": _l("City"), "country": _l("Country"), "label": _l("Label"),
+    "kind": _l("Type"), "value": _l("Value"), "body": _l("Text"), "private": _l("Private"), "pinned": _l("Pinned"),
+    "thirdparty_id": _l("Customer or supplier"), "contact_id": _l("Contact"), "tag_id": _l("Tag"),
+    "membership_id": _l("Sales representative"), "colour": _l("Colour"), "entity": _l("For"), "key": _l("Key"),
+    "field_type": _l("Type"), "choices": _l("Choices"), "required": _l("Required"), "show_in_list": _l("Shown in the list"),
 }
 
 KIND_ICONS = {

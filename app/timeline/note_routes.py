@@ -4,6 +4,8 @@ import uuid
 from flask import abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.audit.web import log_denied
+from app.auth.routes import safe_next
 from app.contacts.services import get_contact
 from app.editing import EditConflict
 from app.htmx import redirect_to, render_page, wants_fragment
@@ -20,6 +22,13 @@ def _note_or_404(note_id):
     if note is None or get_thirdparty(g.viewer, note.thirdparty_id) is None:
         abort(404)
     return note
+
+
+def _may_edit_or_403(note) -> None:
+    """:raise 403: (logged like every refusal) unless the viewer wrote the note or may edit the customer."""
+    if not notes.may_edit(g.viewer, note):
+        log_denied(403, right="thirdparty.update")
+        abort(403)
 
 
 def _contact_of(thirdparty, value):
@@ -52,7 +61,8 @@ def create_note(thirdparty_id):
         form.body.errors = [_("This form already saved a note with a different text. Send again to add this text "
                               "as a new note.")]
         return render_page("timeline/note_created.html", "composer", form=form, action=request.path, event=None, status=422)
-    if not wants_fragment():
+    if not wants_fragment() or (created and note.pinned):
+        # A pinned note also goes on top of the card, outside the timeline: show the card again.
         flash(_("Your note was added."), "success")
         return redirect_to(url_for("tenant.contacts.show", contact_id=contact.id) if contact
                            else url_for("tenant.thirdparties.show", thirdparty_id=tp.id))
@@ -64,8 +74,7 @@ def create_note(thirdparty_id):
 @require("note.create")
 def edit_note(note_id):
     note = _note_or_404(note_id)
-    if not notes.may_edit(g.viewer, note):
-        abort(403)
+    _may_edit_or_403(note)
     form = NoteEditForm(data={"body": note.body, "version": note.version, "base_body": note.body})
     return render_page("timeline/note_edit.html", "note_editor", form=form, note=note)
 
@@ -75,8 +84,7 @@ def edit_note(note_id):
 def update_note(note_id):
     """Save a note's new text; the previous text stays in its versions."""
     note = _note_or_404(note_id)
-    if not notes.may_edit(g.viewer, note):
-        abort(403)
+    _may_edit_or_403(note)
     form = NoteEditForm()
     if not form.validate_on_submit():
         return render_page("timeline/note_edit.html", "note_editor", form=form, note=note, status=422)
@@ -88,16 +96,16 @@ def update_note(note_id):
         return render_page("timeline/note_edit.html", "note_editor", form=form, note=note,
                            conflict=conflict.fields["body"][0], status=409)
     flash(_("The note was saved."), "success")
-    return redirect_to(request.form.get("back") if (request.form.get("back") or "").startswith("/")
-                       else url_for("tenant.thirdparties.show", thirdparty_id=note.thirdparty_id))
+    # ``back`` is a path of this site only: "//evil.example" or "/\\evil.example" would leave it (open redirect).
+    return redirect_to(safe_next(request.form.get("back"))
+                       or url_for("tenant.thirdparties.show", thirdparty_id=note.thirdparty_id))
 
 
 @bp.post("/notes/<uuid:note_id>/<any(pin, unpin):action>")
 @require("note.create")
 def pin_note(note_id, action):
     note = _note_or_404(note_id)
-    if not notes.may_edit(g.viewer, note):
-        abort(403)
+    _may_edit_or_403(note)
     notes.set_pinned(note, action == "pin")
     return redirect_to(url_for("tenant.thirdparties.show", thirdparty_id=note.thirdparty_id))
 

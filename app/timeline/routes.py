@@ -34,6 +34,7 @@ def stream(thirdparty_id):
         return Response("busy\n", status=503, headers={"Retry-After": "5"}, mimetype="text/plain")
     transport.ensure_listening()
     cursor = decode_cursor(request.headers.get("Last-Event-ID") or request.args.get("after"))
+    floor = decode_cursor(request.args.get("floor"))  # the oldest event the page shows, if it has more below
     token, tenant_id = current_user.get_id(), g.tenant.id
     deadline = time.monotonic() + current_app.config["LIVE_STREAM_SECONDS"]
 
@@ -51,7 +52,7 @@ def stream(thirdparty_id):
                     if viewer is None:
                         yield "event: close\ndata: \n\n"
                         return
-                    for event in _new_events(viewer, tp.id, cursor, sent):
+                    for event in _new_events(viewer, tp.id, cursor, sent, floor):
                         cursor = (event.occurred_at, event.id)
                         yield _sse(event)
                     db.session.remove()  # hold no connection while waiting
@@ -76,13 +77,18 @@ def _still_allowed(token: str):
     return viewer if viewer is not None and viewer.can("thirdparty.read") else None
 
 
-def _new_events(viewer, thirdparty_id, cursor, sent: dict):
-    """Events after the cursor, re-reading a short window behind it; each sent once per stream.
+def _new_events(viewer, thirdparty_id, cursor, sent: dict, floor=None):
+    """Events after the cursor, re-reading a short window behind it (never below ``floor``); each
+    sent once per stream.
 
     What the page itself showed may come again once: the browser drops an event it already has.
+    Events at or below ``floor`` are older than the page's last one: the reader reaches them by
+    scrolling, they must not arrive on top as new ones.
     """
     start = cursor[0] if cursor else utcnow()
     after = (start - REREAD, uuid.UUID(int=0))
+    if floor is not None and floor > after:
+        after = floor
     while True:  # page through: a burst may hold more events than one read returns
         batch = events_after(viewer, thirdparty_id, after, limit=READ_BATCH)
         for event in batch:

@@ -15,21 +15,27 @@ def encode_cursor(cursor) -> str | None:
 
 
 def decode_cursor(value: str | None):
-    """``<iso time>_<uuid>`` to a cursor; None when absent or malformed."""
+    """``<iso time>_<uuid>`` to a cursor (in UTC); None when absent, malformed or at the calendar's edge.
+
+    A cursor a day away from year 1 or 9999 is refused: the live stream re-reads seconds behind it
+    and would step off the calendar (OverflowError, a broken stream).
+    """
     stamp, _, ident = (value or "").partition("_")
     try:
         moment = datetime.fromisoformat(stamp)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), uuid.UUID(ident)
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment - timedelta(days=1), moment + timedelta(days=1)  # noqa: B018 (raises at the edges)
+        return moment, uuid.UUID(ident)
+    except (ValueError, OverflowError):
         return None
 
 
 def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
     try:
         day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
-    except ValueError:
+        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
         return None
-    return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
 
 
 def _uuid(value):
@@ -63,11 +69,14 @@ def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpo
         next_url = url_for(endpoint, **endpoint_args, **kept, before=encode_cursor(cursor),
                            day=_local_day(events[-1].occurred_at))
     newest = encode_cursor((events[0].occurred_at, events[0].id)) if events and not before else None
+    # The stream re-reads a few seconds behind ``after``; events older than the page's last one are
+    # reached by scrolling, not pushed on top as new ones (a burst of events fills more than a page).
+    floor = encode_cursor(cursor) if cursor else None
     live = not before and not kept and contact is None
     return {
         "events": events, "next_url": next_url, "filter_args": kept, "kind_filters": KIND_FILTERS,
         "previous_day": request.args.get("day") if before else None,
-        "stream_url": url_for("tenant.timeline.stream", thirdparty_id=tp.id, after=newest) if live else None,
+        "stream_url": url_for("tenant.timeline.stream", thirdparty_id=tp.id, after=newest, floor=floor) if live else None,
         "timeline_block": "timeline_rows" if before else "timeline_section",
     }
 

@@ -35,6 +35,10 @@
   window.addEventListener("pagehide", function () {
     streams.forEach(function (source) { source.close(); });
   });
+  // A page restored from the back/forward cache has its streams closed: load it afresh.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("[sse-connect]")) window.location.reload();
+  });
 
   // A select marked data-autosubmit submits its form when changed (language switch).
   document.addEventListener("change", function (event) {

@@ -1,4 +1,4 @@
-"""Every main page at phone size (390×844), plus the desktop home and team pages.
+"""Every main page at phone size (390×844), plus the desktop home, team, customer list and card.
 
 Each page must load without a console error or CSP violation and must not scroll sideways on a
 phone. The screenshots land in test-artifacts/screenshots/ for a human to look at.
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.browser
 
 SLUG = "bottega-lunga"
 PHONE_WIDTH = 390
+CUSTOMER = "Manifattura Tessile Montagnani della Rovere e Figli S.p.A."
+CONTACT = "Maria Vittoria Giovanna Bellincioni-Serravalle"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,17 @@ SCREENS = [
     Screen("security-log", f"/{SLUG}/admin/security-log", "Security log"),
     Screen("settings", f"/{SLUG}/admin/settings", "Organisation settings"),
     Screen("404", "/no-such-organisation/", "Not found", signed_in=False, status=404),
+    # The customer history ({customer}, {contact}, {note} come from the ``history`` fixture).
+    Screen("customers", f"/{SLUG}/thirdparties/", "Customers and suppliers"),
+    Screen("customer-new", f"/{SLUG}/thirdparties/new", "New customer or supplier"),
+    Screen("customer-card", f"/{SLUG}/thirdparties/{{customer}}", CUSTOMER),
+    Screen("customer-edit", f"/{SLUG}/thirdparties/{{customer}}/edit", f"Edit {CUSTOMER}"),
+    Screen("contact-card", f"/{SLUG}/contacts/{{contact}}", CONTACT),
+    Screen("contact-form", f"/{SLUG}/contacts/{{contact}}/edit", f"Edit {CONTACT}"),
+    Screen("contact-move", f"/{SLUG}/contacts/{{contact}}/move?q=seconda", f"Move {CONTACT} to another company"),
+    Screen("note-history", f"/{SLUG}/timeline/notes/{{note}}/versions", "History of the note"),
+    Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
+    Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),
 ]
 
 
@@ -72,6 +85,47 @@ def organisation(app):
     return tenant
 
 
+@pytest.fixture
+def history(app, organisation):
+    """A customer with long values everywhere (the usual cause of sideways scrolling), a contact,
+    an edited note, tags, custom fields and some history; the ids the customer screens need."""
+    from tests.customers import _acting, add_event, make_contact, make_field, make_tag, make_thirdparty
+
+    tags = [make_tag(app, organisation, name, colour) for name, colour in
+            [("Wholesale", "green"), ("Key account — northern Italy", "blue"), ("Late payer", "red")]]
+    make_field(app, organisation, "Sector", "choice", choices=["Fashion", "Furniture", "Hospitality and catering"],
+               show_in_list=True)
+    make_field(app, organisation, "Annual turnover", "money", show_in_list=True)
+    make_field(app, organisation, "Birthday", "date", entity="contact")
+    customer = make_thirdparty(
+        app, organisation, CUSTOMER, is_supplier=True, vat_number="IT01234567890",
+        website="https://www.manifattura-tessile-montagnani-della-rovere.example.com/catalogo/autunno-inverno",
+        phones=[["Centralino", "+39 015 555 0101"], ["Magazzino di Cossato", "+39 015 555 0202"]],
+        emails=[["Amministrazione", "amministrazione.fornitori@manifattura-tessile-montagnani.example.com"]],
+        addresses=[["Stabilimento", "Via Lamarmora 112, Zona Industriale Nord", "13900", "Biella", "IT"]],
+        tag_ids=tags, custom={"sector": "Hospitality and catering", "annual_turnover": "1250000.00"},
+        description="Third-generation mill; orders twice a year.")
+    make_thirdparty(app, organisation, "Seconda Manifattura Biellese")
+    contact = make_contact(app, organisation, customer.id, "Bellincioni-Serravalle", first_name="Maria Vittoria Giovanna",
+                           job_title="Responsabile acquisti tessuti e accessori",
+                           emails=[["Lavoro", "maria.vittoria.bellincioni-serravalle@manifattura-tessile.example.com"]],
+                           phones=[["Cellulare", "+39 333 555 0303"]], consent_email=True)
+    with _acting(app, organisation, organisation.owner) as viewer:
+        from app.timeline import notes
+
+        note, _ = notes.create_note(viewer, thirdparty_id=customer.id, contact_id=contact.id, pinned=True, private=False,
+                                    idempotency_key=None, body="Prefers deliveries on Tuesday mornings; see "
+                                    "https://www.manifattura-tessile-montagnani.example.com/consegne/calendario-2026")
+        notes.update_note(viewer, note, note.body.replace("Tuesday", "Thursday"), version=note.version, base_body=note.body)
+        notes.create_note(viewer, thirdparty_id=customer.id, contact_id=None, pinned=False, private=True,
+                          idempotency_key=None, body="Private: credit limit 20,000 EUR until the March invoices are paid.")
+        note_id = note.id
+    for n in range(6):
+        add_event(app, organisation, customer.id, title=CUSTOMER, payload={"changes": {"website": [
+            f"https://old-{n}.example.com/a-rather-long-path/to-an-old-catalogue", "https://new.example.com"]}})
+    return {"customer": customer.id, "contact": contact.id, "note": note_id}
+
+
 def _check(page, screen: Screen, shot, device: str):
     expect(page.locator("h1")).to_have_text(screen.heading)
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -81,21 +135,21 @@ def _check(page, screen: Screen, shot, device: str):
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=[s.name for s in SCREENS])
-def test_phone_page(screen, organisation, pages, sign_in, shot):
+def test_phone_page(screen, organisation, history, pages, sign_in, shot):
     if screen.status != 200:
         pages.expect_console(rf"status of {screen.status} ")
     page = pages.phone()
     if screen.signed_in:
         sign_in(page, organisation.owner.email)
-    response = page.goto(screen.path)
+    response = page.goto(screen.path.format(**history))
     assert response.status == screen.status
     _check(page, screen, shot, "phone")
 
 
-@pytest.mark.parametrize("name", ["home", "team"])
-def test_desktop_page(name, organisation, pages, sign_in, shot):
+@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card"])
+def test_desktop_page(name, organisation, history, pages, sign_in, shot):
     screen = next(s for s in SCREENS if s.name == name)
     page = pages.desktop()
     sign_in(page, organisation.owner.email)
-    assert page.goto(screen.path).status == 200
+    assert page.goto(screen.path.format(**history)).status == 200
     _check(page, screen, shot, "desktop")

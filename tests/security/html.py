@@ -7,8 +7,10 @@ from pathlib import Path
 from markupsafe import escape
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-# Every element name our templates write; any other element in a page came from data.
-TEMPLATE_TAGS = frozenset(
+# Elements the form widgets (WTForms) write for our templates.
+WIDGET_TAGS = frozenset({"input", "textarea", "select", "option", "label", "ul", "li"})
+# Every element name our templates and their widgets write; any other element in a page came from data.
+TEMPLATE_TAGS = WIDGET_TAGS | frozenset(
     tag.lower() for path in TEMPLATES.rglob("*.html") for tag in re.findall(r"<([a-zA-Z][a-zA-Z0-9-]*)", path.read_text())
 )
 # Every (element, htmx attribute) pair our templates write: htmx would act on any other one.
@@ -20,8 +22,10 @@ TEMPLATE_HX = frozenset(
 )
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster", "background", "srcdoc",
                   "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete"}
-# Where our templates put user text inside an attribute (escaped): form values and confirm prompts.
-TEXT_ATTRIBUTES = {"value", "hx-confirm"}
+# Where our templates put user text inside an attribute (escaped): form values, confirm prompts, labels.
+TEXT_ATTRIBUTES = {"value", "hx-confirm", "aria-label", "title", "placeholder"}
+# Links whose scheme the template writes before the user's text (a phone number, an e-mail address).
+FIXED_SCHEMES = ("tel:", "mailto:")
 LEAK_MARKERS = ("Traceback (most recent call last)", 'File "/', ".py\", line", "site-packages", "/work/", "sqlalchemy",
                 "psycopg", "sqlite3", "OperationalError", "IntegrityError", "DataError", "ProgrammingError",
                 "UndefinedError", "jinja2.", "werkzeug.", "SELECT ", "INSERT INTO", "DELETE FROM", "UPDATE ",
@@ -78,7 +82,8 @@ def injected_markup(body: str, marker: re.Pattern) -> list[str]:
                 problems.append(f"<{tag} {name}={value!r}> script URL")
             if marker.search(name) or marker.search(tag):
                 problems.append(f"<{tag} {name}> made from data")
-            if value and marker.search(value) and name not in TEXT_ATTRIBUTES:
+            fixed_link = name == "href" and (value or "").startswith(FIXED_SCHEMES)
+            if value and marker.search(value) and name not in TEXT_ATTRIBUTES and not fixed_link:
                 problems.append(f"<{tag} {name}={value!r}> carries data outside a text attribute")
     return problems
 

@@ -62,6 +62,9 @@ XSS_PAYLOADS = [
     "<scr\u200bipt>alert('xss!59')</script>",
     "\u202e<img src=x onerror=alert('xss!60')>",
     "\u00a0<svg\u000conload=alert('xss!61')>",
+    # Line breaks that would forge server-sent-event fields if a stream wrote user text unprefixed.
+    "a\r\nevent: close\r\ndata: <img src=x onerror=alert('xss!66')>",
+    "\n\nid: 1\ndata: <svg onload=alert('xss!67')>\n\n",
     # Valid e-mail addresses that are also markup or templates (the invitation field validates).
     "'/onfocus='xss!63'/autofocus='@example.com",
     "xss{{7*191}}xss.xss!64@example.com",

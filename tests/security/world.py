@@ -4,33 +4,52 @@ import hashlib
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, text
 
+from app import customfields
 from app.admin.services import add_organisation
 from app.audit.services import ClientInfo, record_security_event
 from app.auth.passwords import hash_password
 from app.auth.services import password_reset_token
+from app.contacts import services as contact_services
 from app.extensions import db
 from app.models import (
     AuthSession,
     Base,
+    Contact,
+    ContactTag,
+    CustomField,
     Group,
     GroupMember,
     Invitation,
     Membership,
+    Note,
     PendingSignup,
     Role,
+    ThirdParty,
     User,
     utcnow,
 )
 from app.tenancy import tenant_context
+from app.timeline import notes
 from app.tokens import make_token
 from tests.access_spec import GROUP_RIGHTS, Ref
+from tests.customers import (
+    _acting,
+    archive_thirdparty,
+    make_contact,
+    make_field,
+    make_tag,
+    make_thirdparty,
+    set_code_pattern,
+    update_thirdparty,
+)
+from tests.factories import TenantInfo, UserInfo
 from tests.helpers import PASSWORD
 
 NEW_PASSWORD = "Quartz-Lantern-Orbit-2931"
@@ -62,6 +81,9 @@ class Side:
     roles: dict
     group_id: uuid.UUID
     invitation_id: uuid.UUID
+    # The customer history (``_seed_history``): ids by (kind, key), codes, versions, choice values.
+    objects: dict = field(default_factory=dict)
+    secret: str = ""  # only in the private note's text: who lacks note.read_private must never see it
 
 
 @dataclass(frozen=True)
@@ -95,8 +117,12 @@ class World:
             "fresh_email": lambda: f"new.{self.fresh}@example.com",
             "fresh_slug": lambda: f"new-{self.fresh}",
             "pending_slug": lambda: self.pending_slug,
+            "user": lambda: str(side.users[key].id),
         }
-        return values[kind]()
+        if kind in values:
+            return values[kind]()
+        found = side.objects[(kind, key)]
+        return str(found) if isinstance(found, uuid.UUID) else found
 
     def url(self, route, case, side: Side | None = None, **raw_args) -> str:
         """The URL of ``case`` on ``side``; ``raw_args`` replace URL arguments verbatim (fuzzing)."""
@@ -150,6 +176,71 @@ def _seed_side(letter: str, members: dict, password_hash: str) -> Side:
     )
 
 
+def _relabel(app, tenant: TenantInfo, key: str, label: str) -> uuid.UUID:
+    """Give a custom field a label of its own (its key, made from the first label, stays)."""
+    with _acting(app, tenant, tenant.owner):
+        found = db.session.scalar(select(CustomField).where(CustomField.key == key))
+        customfields.save_field(found, entity=found.entity, label=label, field_type=found.field_type,
+                                choices=found.choices, required=found.required, show_in_list=found.show_in_list)
+        return found.id
+
+
+def _seed_history(app, side: Side) -> Side:
+    """One object of every customer-history type, through the builders of tests/customers.py.
+
+    A customer (rep: the "target" member) with an address, a phone, an e-mail, a tag and custom-field
+    values; its contact (tagged) and an archived one; a note edited once (one version) and a private
+    note, both by the owner; the sales member's own customer; an archived customer; tags, custom fields
+    of both entities and a code pattern. Every text carries the canary; the timeline and the audit
+    chain fill as the domain functions run.
+    """
+    c = side.canary
+    people = {k: UserInfo(p.id, p.email, p.name) for k, p in side.users.items()}
+    tenant = TenantInfo(side.id, side.slug, side.name, people["owner"])
+    set_code_pattern(app, tenant, f"{c}-{{n:03}}")
+    tag = make_tag(app, tenant, f"Tag {c}", "green")
+    make_field(app, tenant, "Sector", "text", show_in_list=True)
+    make_field(app, tenant, "Stage", "choice", choices=[f"Lead {c}", f"Won {c}"], show_in_list=True)
+    make_field(app, tenant, "Hobby", "text", entity="contact")
+    fields = {key: _relabel(app, tenant, key, f"{key.title()} {c}") for key in ("sector", "stage", "hobby")}
+    customer = make_thirdparty(
+        app, tenant, f"Customer {c}", reps=[people["target"]], vat_number="FR40303265045", website=f"https://{c}.example",
+        description=f"About {c}", addresses=[[f"Office {c}", f"1 street {c}", "75001", f"City {c}", "FR"]],
+        phones=[[f"Desk {c}", "+33 1 23 45 67 89"]], emails=[[f"Billing {c}", f"billing.{c}@example.com"]],
+        tag_ids=[tag], custom={"sector": f"Sector value {c}", "stage": f"Lead {c}"})
+    update_thirdparty(app, tenant, customer.id, description=f"Changed {c}")
+    own = make_thirdparty(app, tenant, f"Own {c}", reps=[people["sales"]])
+    archived = make_thirdparty(app, tenant, f"Archived {c}")
+    archive_thirdparty(app, tenant, archived.id)
+    person = make_contact(app, tenant, customer.id, f"Person {c}", first_name=f"First {c}", job_title=f"Buyer {c}",
+                          phones=[[f"Mobile {c}", "+33 6 00 00 00 00"]], emails=[[f"Work {c}", f"person.{c}@example.com"]],
+                          custom={"hobby": f"Hobby value {c}"})
+    gone = make_contact(app, tenant, customer.id, f"Gone {c}")
+    secret = f"secret{c}"
+    with _acting(app, tenant, tenant.owner) as viewer:
+        db.session.add(ContactTag(contact_id=person.id, tag_id=tag))
+        contact_services.set_archived(viewer, db.session.scalar(select(Contact).where(Contact.id == gone.id)), True)
+        note, _ = notes.create_note(viewer, thirdparty_id=customer.id, contact_id=person.id, body=f"First text {c}",
+                                    private=False, pinned=True, idempotency_key=None)
+        notes.update_note(viewer, note, f"Note {c}", version=note.version, base_body=note.body)
+        private, _ = notes.create_note(viewer, thirdparty_id=customer.id, contact_id=None, body=f"Private {c} {secret}",
+                                       private=True, pinned=False, idempotency_key=None)
+        versions = {
+            "thirdparty": db.session.scalar(select(ThirdParty.version).where(ThirdParty.id == customer.id)),
+            "contact": db.session.scalar(select(Contact.version).where(Contact.id == person.id)),
+            "note": db.session.scalar(select(Note.version).where(Note.id == note.id)),
+        }
+        note_id, private_id = note.id, private.id
+    objects = {
+        ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
+        ("contact", ""): person.id, ("contact", "archived"): gone.id, ("note", ""): note_id, ("note", "private"): private_id,
+        ("tag", ""): tag, ("code", ""): customer.code, ("choice", "lead"): f"Lead {c}", ("choice", "won"): f"Won {c}",
+        **{("field", key): field_id for key, field_id in fields.items()},
+        **{("version", kind): version for kind, version in versions.items()},
+    }
+    return replace(side, objects=objects, secret=secret)
+
+
 def build_world(app) -> World:
     """Seed tenants A and B, an outsider, an invited account and the tokens of e-mailed links."""
     fresh = uuid.uuid4().hex[:12]
@@ -179,25 +270,10 @@ def build_world(app) -> World:
             "signup": make_token("signup", {"p": str(pending.id)}),
         }
         db.session.commit()
-        return World(a, b, Person(outsider.id, outsider.email, outsider.name), Person(joiner.id, joiner.email, joiner.name),
-                     tokens, pending.slug, fresh, sessions)
-
-
-def restore(cleaner, state: dict) -> dict:
-    """Put the rows of ``state`` (a snapshot) back into empty tables, sessions starting now; return
-    the snapshot of the database this leaves (what ``snapshot`` would read back)."""
-    engine, tables = cleaner
-    now = utcnow()
-    restored = {name: dict(rows) for name, rows in state.items()}
-    restored["auth_session"] = {k: row | {"created_at": now, "last_seen_at": now}
-                                for k, row in state["auth_session"].items()}
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # the rows are consistent: skip foreign-key triggers (superuser)
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for name in reversed(tables):
-            if restored[name]:
-                conn.execute(Base.metadata.tables[name].insert(), [dict(row) for row in restored[name].values()])
-    return restored
+        outsider, joiner = (Person(u.id, u.email, u.name) for u in (outsider, joiner))
+        pending_slug = pending.slug
+    a, b = _seed_history(app, a), _seed_history(app, b)
+    return World(a, b, outsider, joiner, tokens, pending_slug, fresh, sessions)
 
 
 class ServerError(AssertionError):
@@ -235,6 +311,11 @@ class Actor:
                 data = {"csrf_token": self.csrf(), **(data or {})}
         try:
             response = self.client.open(url, method=method, data=data, headers=headers, **kwargs)
+            if response.mimetype == "text/event-stream":
+                # A live stream: read it to its end (LIVE_STREAM_SECONDS, shortened by the tests, bounds it),
+                # so its first events are in the body and it leaves no subscription open.
+                response.get_data()
+                response.close()
         except Exception as error:
             raise ServerError(f"{method} {url} raised {type(error).__name__}: {str(error)[:300]}") from error
         if unsafe and url.startswith("/auth/"):
@@ -269,15 +350,60 @@ class Change:
 
 
 def snapshot(cleaner) -> dict:
-    """Every row of every table, read by the superuser (row-level security does not hide any)."""
+    """Every row of every table, read by the superuser (row-level security does not hide any).
+
+    On PostgreSQL one round trip of plain SELECTs read by psycopg itself (ten times faster than
+    SQLAlchemy's result processing, same values: psycopg gives UUIDs, aware datetimes, JSON, bools).
+    """
     engine, tables = cleaner
     state = {}
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute("; ".join(f'SELECT * FROM "{name}"' for name in tables))  # noqa: S608 (our metadata)
+            for name in tables:
+                columns = [d.name for d in cursor.description]
+                keys = [columns.index(c.name) for c in Base.metadata.tables[name].primary_key.columns]
+                state[name] = {tuple(row[i] for i in keys): dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+                cursor.nextset()
+            return state
         for name in tables:
             table = Base.metadata.tables[name]
             keys = [c.name for c in table.primary_key.columns]
             state[name] = {tuple(row[k] for k in keys): dict(row) for row in conn.execute(select(table)).mappings()}
     return state
+
+
+def revert(cleaner, before: dict, after: dict) -> None:
+    """Undo every change from ``before`` to ``after`` (two snapshots): the database is ``before`` again."""
+    changes = diff(before, after)
+    if not changes:
+        return
+    engine, tables = cleaner  # children first
+    order = {name: i for i, name in enumerate(tables)}
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # the end state is consistent: skip foreign-key triggers (superuser)
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for change in sorted(changes, key=lambda c: ("+~-".index(c.kind), order[c.table] * (-1 if c.kind == "-" else 1))):
+            table = Base.metadata.tables[change.table]
+            where = [column == value for column, value in zip(table.primary_key.columns, change.key, strict=True)]
+            if change.kind == "+":
+                conn.execute(table.delete().where(*where))
+            elif change.kind == "~":
+                conn.execute(table.update().where(*where).values(before[change.table][change.key]))
+            else:
+                conn.execute(table.insert().values(before[change.table][change.key]))
+
+
+def refresh_sessions(cleaner, state: dict) -> dict:
+    """Make the seeded sessions start now (no idle expiry, no last-seen touch during a test); return the new state."""
+    engine, _ = cleaner
+    now = utcnow()
+    table = Base.metadata.tables["auth_session"]
+    with engine.begin() as conn:
+        conn.execute(table.update().values(created_at=now, last_seen_at=now))
+    return state | {"auth_session": {k: row | {"created_at": now, "last_seen_at": now}
+                                     for k, row in state["auth_session"].items()}}
 
 
 def diff(before: dict, after: dict) -> list[Change]:
