@@ -39,9 +39,8 @@ def _summary(name, seconds):
 
 
 def _postgres_urls(admin_url: str, fresh: bool) -> dict:
-    from app.config import database_url
-
-    admin = make_url(database_url(admin_url))
+    # app.config reads the environment when first imported: not before _environment() has set it.
+    admin = make_url(admin_url).set(drivername="postgresql+psycopg")
     name = "storia_bench"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -283,8 +282,12 @@ def main():
     args = parser.parse_args()
     env = _environment(args)
     from app import create_app
+    from app.config import Config, database_url
 
-    app = create_app()
+    config = Config.load()
+    config.update(SQLALCHEMY_DATABASE_URI=database_url(env["DATABASE_URL"]),
+                  MIGRATE_DATABASE_URL=database_url(env.get("MIGRATE_DATABASE_URL", "")) or None)
+    app = create_app(config)
     data = _ensure_data(app, args)
     engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
     print(f"\nStoria benchmark — {engine}, {data['customers']} customers, {data['events']} events")
