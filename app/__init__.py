@@ -27,7 +27,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import database
+    from app import bodylimits, database
     from app.audit import web as audit_web
     from app.auth import passwords, sessions
     from app.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.init_app(app)
+    bodylimits.init_app(app)  # before CSRF protection reads the body
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
@@ -58,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     from app.contacts import routes as contact_routes  # noqa: F401
     from app.dashboard import bp as dashboard_bp
     from app.dashboard import routes as dashboard_routes  # noqa: F401
+    from app.documents import bp as documents_bp
+    from app.documents import routes as document_routes  # noqa: F401
     from app.permissions import require_membership
     from app.public import bp as public_bp
     from app.public import routes as public_routes  # noqa: F401
@@ -71,5 +74,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(make_tenant_blueprint(
-        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, admin_bp]
+        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, admin_bp]
     ))

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask demo``, ``flask worker``, ``flask db-roles``."""
+"""Command-line tools: ``flask demo``, ``flask worker``, ``flask audit``, ``flask documents``."""
 import click
 from flask import Flask, current_app
 
@@ -76,3 +76,48 @@ def register_cli(app: Flask) -> None:
         if not current_app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: jobs already run inside the web process.")
         run_worker(current_app._get_current_object(), burst=burst)
+
+    @app.cli.group("documents")
+    def documents():
+        """Stored files: trash purge and reconciliation with the store."""
+
+    def _each_tenant():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Tenant
+        from app.tenancy import tenant_context
+
+        for tenant_id, slug in db.session.execute(select(Tenant.id, Tenant.slug).order_by(Tenant.slug)).all():
+            with tenant_context(tenant_id):
+                yield slug
+            db.session.rollback()
+
+    @documents.command("purge")
+    def documents_purge():
+        """Delete documents that stayed in the trash past 30 days, with their stored files (run daily)."""
+        from app.documents.maintenance import purge_trash
+        from app.storage import get_storage
+
+        for slug in _each_tenant():
+            click.echo(f"{slug}: purged {purge_trash(get_storage())} documents")
+
+    @documents.command("reconcile")
+    @click.option("--remove-orphans", is_flag=True, help="Delete stored objects no document points to (older than an hour).")
+    def documents_reconcile(remove_orphans):
+        """Report rows whose file is missing and files no row points to; exit with 1 on a missing file."""
+        from app.documents.maintenance import reconcile
+        from app.storage import get_storage
+
+        missing = 0
+        for slug in _each_tenant():
+            result = reconcile(get_storage(), remove_orphans=remove_orphans)
+            missing += len(result.dangling)
+            click.echo(f"{slug}: {len(result.dangling)} missing files, {len(result.orphans)} orphan files"
+                       + (f", {len(result.removed)} removed" if remove_orphans else ""))
+            for key in result.dangling:
+                click.echo(f"  missing: {key}")
+            for key in result.orphans:
+                click.echo(f"  orphan: {key}")
+        if missing:
+            raise SystemExit(1)

@@ -41,6 +41,11 @@ class Config:
     MIGRATE_DATABASE_URL = database_url(os.environ.get("MIGRATE_DATABASE_URL", "")) or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     STORAGE_URL = os.environ.get("STORAGE_URL", f"file://{INSTANCE_DIR / 'files'}")
+    # Documents: the largest file taken, the space one organisation may fill, and how long a
+    # download link minted after the right check stays valid (QUALITY T17: at most 300 s).
+    DOCUMENT_MAX_BYTES = _int("DOCUMENT_MAX_MB", 100) * 1024 * 1024
+    DOCUMENT_QUOTA_BYTES = _int("DOCUMENT_QUOTA_MB", 10 * 1024) * 1024 * 1024
+    DOCUMENT_URL_SECONDS = min(_int("DOCUMENT_URL_SECONDS", 60), 300)
     REDIS_URL = os.environ.get("REDIS_URL") or None
     MAIL_URL = os.environ.get("MAIL_URL") or None
     MAIL_FROM = os.environ.get("MAIL_FROM", "Storia <no-reply@storia.invalid>")

@@ -1,7 +1,10 @@
-"""Form fields and validators shared by several areas."""
+"""Form fields, validators and URL-argument parsers shared by several areas."""
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import available_timezones
 
 from flask import current_app
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +21,23 @@ SLUG_MESSAGES = {
     "reserved": _l("This address is reserved; choose another."),
     "taken": _l("This address is already taken; choose another."),
 }
+
+
+def parse_uuid(value: str | None) -> uuid.UUID | None:
+    """A UUID from a URL argument or form field; None when absent or malformed."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def day_start(value: str | None, plus_days: int = 0) -> datetime | None:
+    """The UTC instant a local calendar day (``YYYY-MM-DD``) starts; None for an empty or malformed date."""
+    try:
+        day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
+        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
+        return None
 
 
 def as_choices(pairs) -> list[SelectChoice]:

@@ -1,5 +1,6 @@
-"""Locale and time zone of a request: the user's choice, then the browser's, then the default."""
+"""Locale and time zone of a request (the user's choice, then the browser's, then the default); sizes in its format."""
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import format_decimal
 from flask_login import current_user
 
 
@@ -21,3 +22,13 @@ def select_timezone() -> str | None:
         return current_user.timezone
     tenant = g.get("tenant")
     return tenant.timezone if tenant is not None else None
+
+
+def human_size(size: int) -> str:
+    """1.5 MB, in the user's number format."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{format_decimal(round(value, 1 if unit != 'B' else 0))} {unit}"
+        value /= 1024
+    return f"{size} B"

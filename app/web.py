@@ -1,4 +1,6 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
+from urllib.parse import parse_qs, urlsplit
+
 from flask import Flask, abort, current_app, g, make_response, render_template, request
 from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
@@ -9,22 +11,41 @@ from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
 from app.extensions import db, htmx, login_manager
+from app.i18n import human_size
 from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
 from app.timeline import display
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "object-src 'none'",
-])
+
+def build_csp(storage_url: str = "") -> str:
+    """The pages' Content-Security-Policy; previews and thumbnails may also come from the S3 store's origin."""
+    files = f" {origin}" if (origin := storage_origin(storage_url)) else ""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data:{files}",
+        f"frame-src 'self'{files}",
+        f"media-src 'self'{files}",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ])
+
+
+def storage_origin(storage_url: str) -> str | None:
+    """Where presigned links of an ``s3://`` store point: its endpoint, or AWS's S3 hosts."""
+    if not storage_url.startswith("s3://"):
+        return None
+    endpoint = parse_qs(urlsplit(storage_url).query).get("endpoint_url", [""])[0]
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
+    return "https://*.amazonaws.com"
+
 
 ERROR_MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
@@ -83,6 +104,8 @@ def render_error(code: int, message=None):
 
 
 def register_web(app: Flask) -> None:
+    csp = build_csp(app.config.get("STORAGE_URL", ""))
+
     @app.after_request
     def _security_headers(response):
         headers = response.headers
@@ -93,7 +116,7 @@ def register_web(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), payment=(), usb=()")
         headers.setdefault("Strict-Transport-Security", f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains")
         if response.mimetype == "text/html":
-            headers.setdefault("Content-Security-Policy", CSP)
+            headers.setdefault("Content-Security-Policy", csp)
         if current_user.is_authenticated and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         if request.endpoint != "static":
@@ -159,9 +182,11 @@ def register_web(app: Flask) -> None:
     def _form_macros():
         # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
         return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
-                "timeline": app.jinja_env.get_template("timeline/_macros.html").module}
+                "timeline": app.jinja_env.get_template("timeline/_macros.html").module,
+                "docs": app.jinja_env.get_template("documents/_macros.html").module}
 
     app.jinja_env.filters["web_link"] = web_link
+    app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,

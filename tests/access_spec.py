@@ -24,6 +24,7 @@ from app.auth.forms import (
     SignupForm,
 )
 from app.contacts.forms import ContactForm
+from app.documents.forms import DocumentForm, UploadForm
 from app.thirdparties.forms import BulkForm, ThirdPartyForm
 from app.timeline.forms import NoteEditForm, NoteForm
 
@@ -67,6 +68,14 @@ def note(key=""):
     return Ref("note", key)
 
 
+def document(key=""):
+    return Ref("document", key)
+
+
+def docversion(key=""):
+    return Ref("docversion", key)
+
+
 def custom_field(key):
     return Ref("field", key)
 
@@ -86,6 +95,10 @@ TIMELINE = {"timeline_event": {INSERT}}
 # "Only mine": a member without this right finds only the customers they are a sales rep of; the
 # seeded customer's rep is A's "target" member, so A's sales member (not its rep) gets 404 on it.
 ONLY_MINE = "thirdparty.read_all"
+# A download or preview is recorded (history, timeline, audit log) before the file is sent: the one
+# kind of GET that writes, and only these rows.
+ACCESS_RECORDED = {"document_access": {INSERT}, "timeline_event": {INSERT}, "audit_entry": {INSERT},
+                   "audit_head": {"last_seq", "last_hash", "head_mac"}}
 PRIVATE = "note.read_private"  # the seeded private note (written by A's owner) is found only with it
 
 
@@ -302,6 +315,55 @@ SPEC = (
     _tenant("timeline.stream", "/timeline/thirdparties/<uuid:thirdparty_id>/stream", ["GET"], "thirdparty.read", Case(
         args={"thirdparty_id": thirdparty()}, query={"after": EPOCH_CURSOR}, hidden_without=(ONLY_MINE,)),
             query_params=("after", "floor")),
+
+    # Documents: a customer's files, the finder, the trash, versions, downloads (which record who took what).
+    _tenant("documents.index", "/documents/", ["GET"], "document.read", Case(fragment=True),
+            query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page")),
+    _tenant("documents.trash", "/documents/trash", ["GET"], "document.delete", Case(fragment=True),
+            query_params=("q", "page")),
+    _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
+        fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
+            query_params=("q", "folder", "page")),
+    _tenant("documents.upload", "/documents/customers/<uuid:thirdparty_id>", ["POST"], "document.upload", Case(
+        args={"thirdparty_id": thirdparty()}, form={"folder": "Scans", "contact_id": contact(), "files": Ref("file", "pdf"),
+                                                    "idempotency_key": "security-suite-upload"},
+        form_class=UploadForm, hidden_without=(ONLY_MINE,),
+        writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"document": {"thirdparty_id": thirdparty(), "contact_id": contact(), "folder": "Scans",
+                             "uploaded_by_id": user("owner")}, **BY_OWNER})),
+    _tenant("documents.upload_version", "/documents/<uuid:document_id>/versions", ["POST"], "document.upload", Case(
+        args={"document_id": document()}, form={"files": Ref("file", "png"), "idempotency_key": "security-suite-version"},
+        form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id"),
+        writes={"document": {"current_version_id", "version_count", "size", "mime", "updated_at", "version"},
+                "document_version": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"document_version": {"document_id": document(), "number": 3, "uploaded_by_id": user("owner")}, **BY_OWNER})),
+    _tenant("documents.show", "/documents/<uuid:document_id>", ["GET"], "document.read", Case(
+        args={"document_id": document()}, hidden_without=(ONLY_MINE,))),
+    _tenant("documents.edit", "/documents/<uuid:document_id>/edit", ["GET"], "document.upload", Case(
+        fragment=True, args={"document_id": document()}, hidden_without=(ONLY_MINE,))),
+    _tenant("documents.update", "/documents/<uuid:document_id>/edit", ["POST"], "document.upload", Case(
+        args={"document_id": document()}, form={"name": "Renamed.pdf", "folder": "Contracts", "description": "Signed copy",
+                                                "tag_ids": [TAG], "version": Ref("version", "document")},
+        form_class=DocumentForm, hidden_without=(ONLY_MINE,), ignored=("base",),
+        writes={"document": {"name", "name_key", "folder", "description", "updated_at", "version"}, "document_tag": {INSERT},
+                **TIMELINE, **AUDIT},
+        pinned={"document": {"name": "Renamed.pdf", "folder": "Contracts"}, **BY_OWNER})),
+    _tenant("documents.move_to_trash", "/documents/<uuid:document_id>/trash", ["POST"], "document.delete", Case(
+        args={"document_id": document()}, hidden_without=(ONLY_MINE,),
+        writes={"document": {"deleted_at", "deleted_by_id", "version"}, **TIMELINE, **AUDIT}, pinned=BY_OWNER)),
+    _tenant("documents.restore", "/documents/<uuid:document_id>/restore", ["POST"], "document.delete", Case(
+        args={"document_id": document("trashed")}, hidden_without=(ONLY_MINE,),
+        writes={"document": {"deleted_at", "deleted_by_id", "version"}, **TIMELINE, **AUDIT},
+        pinned={"document": {"deleted_at": None}, **BY_OWNER})),
+    _tenant("documents.download", "/documents/<uuid:document_id>/versions/<uuid:version_id>/download", ["GET"],
+            "document.download", Case(args={"document_id": document(), "version_id": docversion()}, hidden_without=(ONLY_MINE,),
+                                      writes=ACCESS_RECORDED)),
+    _tenant("documents.preview", "/documents/<uuid:document_id>/versions/<uuid:version_id>/preview", ["GET"],
+            "document.download", Case(args={"document_id": document(), "version_id": docversion()}, hidden_without=(ONLY_MINE,),
+                                      writes=ACCESS_RECORDED)),
+    _tenant("documents.thumbnail", "/documents/<uuid:document_id>/versions/<uuid:version_id>/thumbnail", ["GET"],
+            "document.read", Case(args={"document_id": document("image"), "version_id": docversion("image")},
+                                  hidden_without=(ONLY_MINE,))),
 
     # Catalog (tags, custom fields, numbering) and the audit log.
     _tenant("admin.catalog", "/admin/catalog", ["GET"], "admin.settings"),

@@ -96,6 +96,7 @@ def _ensure_data(app, args):
                      echo=lambda line: print(line, flush=True))
             print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
             tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == "bench"))
+        _analyze(app)
         with tenant_context(tenant_id):
             from sqlalchemy import func
 
@@ -107,6 +108,20 @@ def _ensure_data(app, args):
             events = db.session.scalar(select(func.count()).select_from(TimelineEvent))
         db.session.remove()
     return {"deep": deep, "shallow": shallow, "customers": customers, "events": events}
+
+
+def _analyze(app) -> None:
+    """Refresh the planner's statistics, as autovacuum would soon after a bulk load (PostgreSQL).
+
+    Measured right after generating a million rows, stale statistics gave plans three times slower.
+    """
+    owner = app.config.get("MIGRATE_DATABASE_URL")
+    if not owner:
+        return
+    engine = create_engine(owner, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def _login(client):

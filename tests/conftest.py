@@ -79,6 +79,19 @@ def database_urls(tmp_path_factory):
         yield {"superuser": url, "owner": url, "app": url}
 
 
+def _files_dir() -> str:
+    """Where the app's local file store writes during the run (never the project's instance/)."""
+    import tempfile
+
+    global _FILES
+    if _FILES is None:
+        _FILES = tempfile.mkdtemp(prefix="storia-files-")
+    return _FILES
+
+
+_FILES = None
+
+
 @pytest.fixture(scope="session")
 def mail_server():
     server = MailServer()
@@ -90,6 +103,7 @@ def mail_server():
 def make_config(database_urls, mail_server, **overrides) -> dict:
     config = TestConfig.load()
     config.update(
+        STORAGE_URL=f"file://{_files_dir()}",
         SQLALCHEMY_DATABASE_URI=database_urls["app"],
         MIGRATE_DATABASE_URL=database_urls["owner"] if database_urls["owner"] != database_urls["app"] else None,
         MAIL_URL=mail_server.url,

@@ -3,10 +3,10 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from app.admin import bp
-from app.admin.log_routes import _day_start, _uuid_or_none
 from app.admin.services import list_members
 from app.audit.chain import verify_chain
 from app.audit.services import AuditFilter, audited_entity_types, list_audit_entries, private_notes_hidden
+from app.forms import day_start, parse_uuid
 from app.htmx import render_page, wants_fragment
 from app.permissions import require
 from app.timeline.display import field_label, show_value
@@ -25,9 +25,9 @@ def _log_context() -> dict:
     """One page of entries as the URL's filters select them, and what the page's filters offer."""
     args = request.args
     filters = AuditFilter(
-        entity_type=args.get("entity") or None, entity_id=_uuid_or_none(args.get("record")),
-        actor_id=_uuid_or_none(args.get("user")), since=_day_start(args.get("since")),
-        until=_day_start(args.get("until"), plus_days=1),
+        entity_type=args.get("entity") or None, entity_id=parse_uuid(args.get("record")),
+        actor_id=parse_uuid(args.get("user")), since=day_start(args.get("since")),
+        until=day_start(args.get("until"), plus_days=1),
     )
     entries, next_seq = list_audit_entries(filters, before_seq=args.get("before", type=int))
     entries = private_notes_hidden(entries, g.viewer)

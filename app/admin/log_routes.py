@@ -1,33 +1,16 @@
 """The security log of the organisation, filterable, newest first, loaded page by page."""
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 
 from flask import request
-from flask_babel import get_timezone
 
 from app.admin import bp
 from app.admin.forms import SecurityLogFilterForm
 from app.admin.services import list_members
 from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
-from app.forms import as_choices
+from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import render_page
 from app.permissions import require
-
-
-def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
-    """The UTC instant a local calendar day starts (None for an empty or malformed date)."""
-    try:
-        day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
-        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
-    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
-        return None
-
-
-def _uuid_or_none(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def _cursor(value: str | None):
@@ -49,9 +32,9 @@ def security_log():
     form.user.choices = as_choices([("", "—"), *((m.user_id, m.user.name) for m in members)])
     filters = SecurityLogFilter(
         kind=form.kind.data if form.kind.data in SECURITY_EVENT_KINDS else None,
-        user_id=_uuid_or_none(form.user.data),
-        since=_day_start(form.since.data),
-        until=_day_start(form.until.data, plus_days=1),
+        user_id=parse_uuid(form.user.data),
+        since=day_start(form.since.data),
+        until=day_start(form.until.data, plus_days=1),
     )
     events, next_cursor = list_security_events(filters, before=_cursor(request.args.get("before")))
     next_args = {**request.args.to_dict(), "before": f"{next_cursor[0].isoformat()}_{next_cursor[1]}"} if next_cursor else None

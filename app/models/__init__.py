@@ -3,6 +3,7 @@ from app.models.audit import AuditEntry, AuditHead
 from app.models.base import Base, TenantScoped, new_id, utcnow
 from app.models.contact import PREFERRED_CHANNELS, Contact
 from app.models.counter import Counter
+from app.models.document import Document, DocumentAccess, DocumentTag, DocumentVersion
 from app.models.note import Note, NoteVersion
 from app.models.security_event import SecurityEvent
 from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
@@ -15,7 +16,8 @@ from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitH
 __all__ = [
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
-    "CustomField", "Group", "GroupMember", "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
+    "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",
+    "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
     "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
 ]

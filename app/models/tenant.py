@@ -17,6 +17,8 @@ class Tenant(Base):
     locale: Mapped[str] = mapped_column(String(5), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Folders every customer's documents start with; None: the defaults, named in the tenant's language.
+    document_folders: Mapped[list | None]
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -1,5 +1,4 @@
 """Third-party pages: the list, the form, the card, archiving, bulk actions."""
-import uuid
 
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
@@ -8,8 +7,9 @@ from flask_babel import ngettext
 from app import customfields, tags
 from app.admin.services import get_member, list_members
 from app.contacts.services import list_contacts_of
+from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
-from app.forms import as_choices
+from app.forms import as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.permissions import require
 from app.thirdparties import bp, bulk, services
@@ -19,20 +19,13 @@ from app.timeline.notes import pinned_notes
 from app.timeline.views import timeline_context
 
 
-def _uuid(value):
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
 def _list_query() -> services.ListQuery:
     args = request.args
     custom = {f.key: (args[f"cf_{f.key}"] == "yes" if f.field_type == "checkbox" else args[f"cf_{f.key}"][:100])
               for f in customfields.list_fields("thirdparty") if args.get(f"cf_{f.key}")}
     return services.ListQuery(
-        text=args.get("q", "").strip()[:100], kind=args.get("kind", ""), tag_id=_uuid(args.get("tag")),
-        rep_id=_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
+        text=args.get("q", "").strip()[:100], kind=args.get("kind", ""), tag_id=parse_uuid(args.get("tag")),
+        rep_id=parse_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
         sort=args.get("sort", "name"), page=args.get("page", 1, type=int) or 1,
     )
 
@@ -100,8 +93,14 @@ def show(thirdparty_id):
         tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
         members={m.id: m for m in members}, contacts=contacts, fields=fields,
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
-        note_form=composer_form(), **context,
+        note_form=composer_form(), **_documents_box(tp), **context,
     )
+
+
+def _documents_box(tp) -> dict:
+    if not g.viewer.can("document.read"):
+        return {"documents": None}
+    return {"documents": documents.recent_documents(tp.id), "document_count": documents.count_documents(tp.id)}
 
 
 @bp.get("/<uuid:thirdparty_id>/edit")
@@ -153,8 +152,8 @@ def set_archived(thirdparty_id, action):
 def bulk_action():
     """Tag or assign several third parties at once (only those the viewer may see)."""
     form = BulkForm()
-    ids = [i for i in (_uuid(v) for v in request.form.getlist("ids")) if i]
-    tag_id, rep_id = _uuid(form.tag_id.data), _uuid(form.rep_id.data)
+    ids = [i for i in (parse_uuid(v) for v in request.form.getlist("ids")) if i]
+    tag_id, rep_id = parse_uuid(form.tag_id.data), parse_uuid(form.rep_id.data)
     valid_target = (form.action.data == "tag" and tag_id and tags.get_tag(tag_id)) or \
         (form.action.data == "assign" and rep_id and get_member(rep_id))
     if not ids or not valid_target:

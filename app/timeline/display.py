@@ -14,6 +14,14 @@ KIND_LABELS = {
     "contact_restored": _l("Contact restored"),
     "note_added": _l("Note"),
     "note_edited": _l("Note edited"),
+    "document_uploaded": _l("Document added"),
+    "document_version_added": _l("New version of a document"),
+    "document_updated": _l("Document changed"),
+    "document_deleted": _l("Document moved to the trash"),
+    "document_restored": _l("Document restored"),
+    "document_purged": _l("Document deleted for good"),
+    "document_downloaded": _l("Document downloaded"),
+    "document_previewed": _l("Document viewed"),
 }
 
 # Filter groups shown to users: one choice may cover several kinds.
@@ -22,6 +30,8 @@ KIND_FILTERS = {
     "changes": (_l("Changes"), ("thirdparty_created", "thirdparty_updated", "thirdparty_archived", "thirdparty_restored")),
     "contacts": (_l("Contacts"), ("contact_added", "contact_updated", "contact_moved_in", "contact_moved_out",
                                   "contact_archived", "contact_restored")),
+    "documents": (_l("Documents"), ("document_uploaded", "document_version_added", "document_updated", "document_deleted",
+                                    "document_restored", "document_purged", "document_downloaded", "document_previewed")),
 }
 
 FIELD_LABELS = {
@@ -39,12 +49,17 @@ FIELD_LABELS = {
     "thirdparty_id": _l("Customer or supplier"), "contact_id": _l("Contact"), "tag_id": _l("Tag"),
     "membership_id": _l("Sales representative"), "colour": _l("Colour"), "entity": _l("For"), "key": _l("Key"),
     "field_type": _l("Type"), "choices": _l("Choices"), "required": _l("Required"), "show_in_list": _l("Shown in the list"),
+    "folder": _l("Folder"), "number": _l("Version"), "size": _l("Size"), "sha256": _l("Checksum"), "mime": _l("File type"),
+    "current_version_id": _l("Current version"), "deleted_at": _l("Moved to the trash on"), "document_id": _l("Document"),
+    "version_id": _l("Version"), "action": _l("Action"),
 }
 
 KIND_ICONS = {
     "note_added": "✎", "note_edited": "✎", "thirdparty_created": "★", "thirdparty_updated": "↻",
     "thirdparty_archived": "⊘", "thirdparty_restored": "↺", "contact_added": "☺", "contact_updated": "☺",
     "contact_moved_in": "→", "contact_moved_out": "←", "contact_archived": "⊘", "contact_restored": "↺",
+    "document_uploaded": "📄", "document_version_added": "📄", "document_updated": "📄", "document_deleted": "🗑",
+    "document_restored": "↺", "document_purged": "🗑", "document_downloaded": "⤓", "document_previewed": "👁",
 }
 
 

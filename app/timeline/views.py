@@ -1,10 +1,11 @@
 """What a page needs to show a timeline: filters from the URL, one page of events, the live stream."""
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import request, url_for
 from flask_babel import get_timezone
 
+from app.forms import day_start, parse_uuid
 from app.permissions import Viewer
 from app.timeline.display import KIND_FILTERS
 from app.timeline.services import TimelineFilter, list_events
@@ -30,19 +31,8 @@ def decode_cursor(value: str | None):
         return None
 
 
-def _day_start(value: str | None, plus_days: int = 0) -> datetime | None:
-    try:
-        day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
-        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
-    except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
-        return None
 
 
-def _uuid(value):
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def parse_filters(args) -> tuple[TimelineFilter, dict]:
@@ -50,8 +40,8 @@ def parse_filters(args) -> tuple[TimelineFilter, dict]:
     kind = args.get("kind", "")
     kinds = KIND_FILTERS[kind][1] if kind in KIND_FILTERS else ()
     filters = TimelineFilter(
-        kinds=kinds, contact_id=_uuid(args.get("person")), since=_day_start(args.get("since")),
-        until=_day_start(args.get("until"), plus_days=1), text=args.get("text", "").strip()[:100],
+        kinds=kinds, contact_id=parse_uuid(args.get("person")), since=day_start(args.get("since")),
+        until=day_start(args.get("until"), plus_days=1), text=args.get("text", "").strip()[:100],
     )
     kept = {k: args[k] for k in ("kind", "person", "since", "until", "text") if args.get(k)}
     if "kind" in kept and not kinds:

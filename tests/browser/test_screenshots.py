@@ -25,6 +25,7 @@ SLUG = "bottega-lunga"
 PHONE_WIDTH = 390
 CUSTOMER = "Manifattura Tessile Montagnani della Rovere e Figli S.p.A."
 CONTACT = "Maria Vittoria Giovanna Bellincioni-Serravalle"
+DOCUMENT = "Contratto quadro di fornitura tessuti 2026-2028 firmato da entrambe le parti.pdf"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ SCREENS = [
     Screen("contact-form", f"/{SLUG}/contacts/{{contact}}/edit", f"Edit {CONTACT}"),
     Screen("contact-move", f"/{SLUG}/contacts/{{contact}}/move?q=seconda", f"Move {CONTACT} to another company"),
     Screen("note-history", f"/{SLUG}/timeline/notes/{{note}}/versions", "History of the note"),
+    Screen("documents", f"/{SLUG}/documents/customers/{{customer}}", "Documents"),
+    Screen("document", f"/{SLUG}/documents/{{document}}", DOCUMENT),
+    Screen("document-image", f"/{SLUG}/documents/{{image}}", "Campionario tessuti primavera-estate.png"),
+    Screen("document-edit", f"/{SLUG}/documents/{{document}}/edit", "Rename, move, tag"),
+    Screen("documents-find", f"/{SLUG}/documents/?q=contratto", "Documents"),
+    Screen("documents-trash", f"/{SLUG}/documents/trash", "Trash"),
     Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
     Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),
 ]
@@ -120,10 +127,40 @@ def history(app, organisation):
         notes.create_note(viewer, thirdparty_id=customer.id, contact_id=None, pinned=False, private=True,
                           idempotency_key=None, body="Private: credit limit 20,000 EUR until the March invoices are paid.")
         note_id = note.id
+        documents = _documents(viewer, customer.id)
     for n in range(6):
         add_event(app, organisation, customer.id, title=CUSTOMER, payload={"changes": {"website": [
             f"https://old-{n}.example.com/a-rather-long-path/to-an-old-catalogue", "https://new.example.com"]}})
-    return {"customer": customer.id, "contact": contact.id, "note": note_id}
+    return {"customer": customer.id, "contact": contact.id, "note": note_id, **documents}
+
+
+def _documents(viewer, customer_id) -> dict:
+    """A signed contract in two versions, a photo of fabric samples, and a scan in the trash."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from app.documents import services
+    from app.documents.uploads import Limits, store_upload
+    from app.models import ThirdParty
+    from app.storage import get_storage
+
+    customer = db.session.get(ThirdParty, (viewer.tenant_id, customer_id))
+    limits = Limits(max_bytes=10 * 1024 * 1024, quota_bytes=1024 * 1024 * 1024)
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (140, 90, 60)).save(picture, "PNG")
+
+    def put(name, content, folder):
+        return store_upload(viewer, get_storage(), FileStorage(io.BytesIO(content), name), thirdparty=customer, contact=None,
+                            folder=folder, limits=limits)
+
+    put(DOCUMENT, pdf, "Contracts")
+    contract = put(DOCUMENT, pdf + b"%signed", "Contracts")
+    image = put("Campionario tessuti primavera-estate.png", picture.getvalue(), "Scans")
+    services.move_to_trash(viewer, put("Old scan.pdf", pdf, "Scans").document)
+    return {"document": contract.document.id, "image": image.document.id}
 
 
 def _check(page, screen: Screen, shot, device: str):
@@ -131,7 +168,11 @@ def _check(page, screen: Screen, shot, device: str):
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.viewport_size["width"]
     shot(page, f"{device}-{screen.name}")
-    assert width <= viewport, f"{screen.path} scrolls sideways at {viewport}px: {width}px wide"
+    if width > viewport:  # name the culprits: the deepest elements reaching past the right edge
+        wide = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > limit && ![...e.children].some(c => c.getBoundingClientRect().right > limit))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""", viewport)
+    assert width <= viewport, f"{screen.path} scrolls sideways at {viewport}px: {width}px wide ({wide})"
 
 
 @pytest.mark.parametrize("screen", SCREENS, ids=[s.name for s in SCREENS])
@@ -146,7 +187,7 @@ def test_phone_page(screen, organisation, history, pages, sign_in, shot):
     _check(page, screen, shot, "phone")
 
 
-@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card"])
+@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card", "documents", "document-image"])
 def test_desktop_page(name, organisation, history, pages, sign_in, shot):
     screen = next(s for s in SCREENS if s.name == name)
     page = pages.desktop()

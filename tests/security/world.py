@@ -1,6 +1,7 @@
 """The seeded world of the security tests: tenants A and B with one object of every type, every
 name and e-mail carrying the tenant's canary; signed-in actors; whole-database snapshots."""
 import hashlib
+import io
 import re
 import secrets
 import uuid
@@ -9,7 +10,9 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from itsdangerous import URLSafeTimedSerializer
+from PIL import Image
 from sqlalchemy import select, text
+from werkzeug.datastructures import FileStorage
 
 from app import customfields
 from app.admin.services import add_organisation
@@ -17,6 +20,8 @@ from app.audit.services import ClientInfo, record_security_event
 from app.auth.passwords import hash_password
 from app.auth.services import password_reset_token
 from app.contacts import services as contact_services
+from app.documents import services as document_services
+from app.documents.uploads import Limits, store_upload
 from app.extensions import db
 from app.models import (
     AuthSession,
@@ -24,6 +29,7 @@ from app.models import (
     Contact,
     ContactTag,
     CustomField,
+    Document,
     Group,
     GroupMember,
     Invitation,
@@ -35,6 +41,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.storage import get_storage
 from app.tenancy import tenant_context
 from app.timeline import notes
 from app.tokens import make_token
@@ -118,6 +125,8 @@ class World:
             "fresh_slug": lambda: f"new-{self.fresh}",
             "pending_slug": lambda: self.pending_slug,
             "user": lambda: str(side.users[key].id),
+            # A fresh stream at every use: a request reads it to its end.
+            "file": lambda: (io.BytesIO(FILES[key]), f"upload {side.canary}.{key}"),
         }
         if kind in values:
             return values[kind]()
@@ -231,14 +240,45 @@ def _seed_history(app, side: Side) -> Side:
             "note": db.session.scalar(select(Note.version).where(Note.id == note.id)),
         }
         note_id, private_id = note.id, private.id
+        documents = _seed_documents(viewer, customer.id, c)
+        versions["document"] = db.session.scalar(select(Document.version).where(Document.id == documents[("document", "")]))
     objects = {
         ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
         ("contact", ""): person.id, ("contact", "archived"): gone.id, ("note", ""): note_id, ("note", "private"): private_id,
         ("tag", ""): tag, ("code", ""): customer.code, ("choice", "lead"): f"Lead {c}", ("choice", "won"): f"Won {c}",
         **{("field", key): field_id for key, field_id in fields.items()},
         **{("version", kind): version for kind, version in versions.items()},
+        **documents,
     }
     return replace(side, objects=objects, secret=secret)
+
+
+def _seed_documents(viewer, customer_id, c) -> dict:
+    """A PDF (two versions) in a folder, an image (with its thumbnail) and a document in the trash."""
+    customer = db.session.scalar(select(ThirdParty).where(ThirdParty.id == customer_id))
+    limits = Limits(max_bytes=10 * 1024 * 1024, quota_bytes=1024 * 1024 * 1024)
+
+    def put(name, content, folder=""):
+        return store_upload(viewer, get_storage(), FileStorage(io.BytesIO(content), name), thirdparty=customer, contact=None,
+                            folder=folder, limits=limits)
+
+    put(f"Doc {c}.pdf", FILES["pdf"], f"Folder {c}")
+    pdf = put(f"Doc {c}.pdf", FILES["pdf"] + b"%v2", f"Folder {c}")
+    image = put(f"Image {c}.png", FILES["png"])
+    trashed = put(f"Trashed {c}.pdf", FILES["pdf"])
+    document_services.move_to_trash(viewer, trashed.document)
+    return {("document", ""): pdf.document.id, ("docversion", ""): pdf.version.id, ("document", "image"): image.document.id,
+            ("docversion", "image"): image.version.id, ("document", "trashed"): trashed.document.id}
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+# Files the seeding and the upload cases of the spec send (``Ref("file", kind)``).
+FILES = {"pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "png": _png()}
 
 
 def build_world(app) -> World:

@@ -1,0 +1,259 @@
+"""Finding, reading and organising documents, with the viewer's rights applied in the queries."""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from app.editing import commit_or_conflict, merge_edit
+from app.extensions import db
+from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
+from app.permissions import Viewer
+from app.tenancy import current_tenant_id
+from app.thirdparties.services import visible
+from app.timeline.services import escape_like, record_event
+
+PAGE_SIZE = 50
+TRASH_DAYS = 30
+DEFAULT_FOLDERS = (_l("Contracts"), _l("Quotes"), _l("Invoices"), _l("Scans"))
+FOLDER_MAX = 80
+# Document events are shown to those who may see the document lists.
+EVENT_RIGHT = "document.read"
+# Kinds offered as a filter: what the bytes are, grouped as people think of them.
+TYPE_GROUPS = {
+    "pdf": (_l("PDF"), ("application/pdf",)),
+    "image": (_l("Images"), ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "image/heic")),
+    "text": (_l("Text"), ("text/plain",)),
+}
+
+
+class NameTaken(Exception):
+    """Another document of the same folder already has this name."""
+
+
+def default_folders(tenant: Tenant) -> list[str]:
+    """The folders every customer starts with: the tenant's own list, or the defaults in its language."""
+    if tenant.document_folders is not None:
+        return list(tenant.document_folders)
+    with force_locale(tenant.locale or "en"):
+        return [str(name) for name in DEFAULT_FOLDERS]
+
+
+def clean_folder(name: str) -> str:
+    return " ".join((name or "").split())[:FOLDER_MAX]
+
+
+def _visible(stmt, viewer: Viewer):
+    """Documents whose customer the viewer may see ("only mine" included)."""
+    stmt = stmt.join(ThirdParty, (ThirdParty.tenant_id == Document.tenant_id) & (ThirdParty.id == Document.thirdparty_id))
+    return visible(stmt, viewer)
+
+
+def get_document(viewer: Viewer, document_id: uuid.UUID, *, deleted: bool | None = False) -> Document | None:
+    """The document if the viewer may see its customer; ``deleted=None`` finds it in the trash too."""
+    stmt = select(Document).where(Document.id == document_id)
+    if deleted is not None:
+        stmt = stmt.where(Document.deleted_at.is_not(None) if deleted else Document.deleted_at.is_(None))
+    return db.session.scalar(_visible(stmt, viewer))
+
+
+def get_version(document: Document, version_id: uuid.UUID) -> DocumentVersion | None:
+    return db.session.scalar(select(DocumentVersion).where(
+        DocumentVersion.document_id == document.id, DocumentVersion.id == version_id))
+
+
+def current_version(document: Document) -> DocumentVersion | None:
+    return get_version(document, document.current_version_id) if document.current_version_id else None
+
+
+def list_versions(document: Document) -> list[DocumentVersion]:
+    return db.session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+                              .order_by(DocumentVersion.number.desc())).all()
+
+
+def list_access(document: Document, limit: int = 100) -> list[DocumentAccess]:
+    return db.session.scalars(select(DocumentAccess).where(DocumentAccess.document_id == document.id)
+                              .order_by(DocumentAccess.occurred_at.desc(), DocumentAccess.id.desc()).limit(limit)).all()
+
+
+def folders_of(thirdparty_id: uuid.UUID, tenant: Tenant) -> list[str]:
+    """The customer's folders: the tenant's defaults, then any other folder its documents are in."""
+    used = db.session.scalars(select(Document.folder).distinct().where(
+        Document.thirdparty_id == thirdparty_id, Document.deleted_at.is_(None), Document.folder != "")).all()
+    defaults = default_folders(tenant)
+    return defaults + sorted((f for f in used if f not in defaults), key=str.lower)
+
+
+@dataclass(frozen=True)
+class DocumentQuery:
+    text: str = ""
+    thirdparty_id: uuid.UUID | None = None
+    folder: str | None = None  # None: every folder; "": the customer's root
+    tag_id: uuid.UUID | None = None
+    type_group: str = ""
+    uploader_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    trash: bool = False
+    page: int = 1
+
+
+def find_documents(viewer: Viewer, query: DocumentQuery) -> tuple[list[Document], bool]:
+    """One page of documents matching the query, most recently changed first."""
+    stmt = _visible(select(Document), viewer)
+    stmt = stmt.where(Document.deleted_at.is_not(None) if query.trash else Document.deleted_at.is_(None))
+    if query.thirdparty_id:
+        stmt = stmt.where(Document.thirdparty_id == query.thirdparty_id)
+    if query.folder is not None:
+        stmt = stmt.where(Document.folder == query.folder)
+    if query.text:
+        pattern = f"%{escape_like(query.text)}%"
+        stmt = stmt.where(or_(Document.name.ilike(pattern, escape="\\"), Document.description.ilike(pattern, escape="\\")))
+    if query.tag_id:
+        stmt = stmt.where(Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag_id == query.tag_id)))
+    if query.type_group in TYPE_GROUPS:
+        stmt = stmt.where(Document.mime.in_(TYPE_GROUPS[query.type_group][1]))
+    elif query.type_group == "other":
+        stmt = stmt.where(Document.mime.not_in([m for _, mimes in TYPE_GROUPS.values() for m in mimes]))
+    if query.uploader_id:
+        stmt = stmt.where(Document.uploaded_by_id == query.uploader_id)
+    if query.since:
+        stmt = stmt.where(Document.updated_at >= query.since)
+    if query.until:
+        stmt = stmt.where(Document.updated_at < query.until)
+    order = Document.deleted_at.desc() if query.trash else Document.updated_at.desc()
+    page = max(1, min(query.page, 10_000))
+    rows = db.session.scalars(stmt.order_by(order, Document.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def recent_documents(thirdparty_id: uuid.UUID, limit: int = 5) -> list[Document]:
+    """The customer's latest documents, for its card (the viewer already sees the customer)."""
+    return db.session.scalars(select(Document).where(Document.thirdparty_id == thirdparty_id, Document.deleted_at.is_(None))
+                              .order_by(Document.updated_at.desc(), Document.id.desc()).limit(limit)).all()
+
+
+def count_documents(thirdparty_id: uuid.UUID) -> int:
+    return db.session.scalar(select(func.count()).select_from(Document).where(
+        Document.thirdparty_id == thirdparty_id, Document.deleted_at.is_(None))) or 0
+
+
+def tags_by_document(ids) -> dict[uuid.UUID, list[Tag]]:
+    if not ids:
+        return {}
+    rows = db.session.execute(select(DocumentTag.document_id, Tag).join(
+        Tag, (Tag.tenant_id == DocumentTag.tenant_id) & (Tag.id == DocumentTag.tag_id)
+    ).where(DocumentTag.document_id.in_(ids)).order_by(func.lower(Tag.name))).all()
+    result: dict = {}
+    for document_id, tag in rows:
+        result.setdefault(document_id, []).append(tag)
+    return result
+
+
+def customer_names(documents) -> dict[uuid.UUID, str]:
+    ids = {d.thirdparty_id for d in documents}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(ThirdParty.id, ThirdParty.name).where(ThirdParty.id.in_(ids))).all())
+
+
+def name_key(name: str) -> str:
+    return name.casefold()[:255]
+
+
+def find_in_place(thirdparty_id: uuid.UUID, folder: str, name: str) -> Document | None:
+    """The live document with this name in this folder (an upload under that name adds a version)."""
+    return db.session.scalar(select(Document).where(
+        Document.thirdparty_id == thirdparty_id, Document.folder == folder, Document.name_key == name_key(name),
+        Document.deleted_at.is_(None)).with_for_update())
+
+
+def snapshot(document: Document) -> dict:
+    tag_ids = db.session.scalars(select(DocumentTag.tag_id).where(DocumentTag.document_id == document.id)).all()
+    return {"name": document.name, "folder": document.folder, "description": document.description,
+            "tag_ids": sorted(str(t) for t in tag_ids)}
+
+
+def update_document(viewer: Viewer, document: Document, submitted: dict, *, version: int, base: dict | None) -> dict:
+    """Rename, move, describe and tag a document (merged with concurrent edits); the timeline says what changed.
+
+    :raise NameTaken: when the target folder already has a document of that name.
+    :raise EditConflict: when someone else changed the same fields meanwhile.
+    """
+    current = snapshot(document)
+    submitted = {**submitted, "folder": clean_folder(submitted["folder"]), "tag_ids": sorted(submitted["tag_ids"])}
+    values = merge_edit(current, submitted, stale=version != document.version, base=base)
+    name, folder = values["name"], values["folder"]
+    if (name_key(name), folder) != (document.name_key, document.folder):
+        other = find_in_place(document.thirdparty_id, folder, name)
+        if other is not None and other.id != document.id:
+            raise NameTaken(name)
+    document.name, document.name_key, document.folder = name, name_key(name), folder
+    document.description = values["description"]
+    wanted = {uuid.UUID(t) for t in values["tag_ids"]}
+    links = {link.tag_id: link for link in db.session.scalars(select(DocumentTag).where(DocumentTag.document_id == document.id))}
+    for tag_id in wanted - links.keys():
+        db.session.add(DocumentTag(document_id=document.id, tag_id=tag_id))
+    for tag_id in links.keys() - wanted:
+        db.session.delete(links[tag_id])
+    changes = {f: [current[f], values[f]] for f in values if current[f] != values[f]}
+    if not changes:
+        db.session.rollback()
+        return changes
+    document.updated_at = utcnow()
+    record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id, kind="document_updated",
+                 subject_type="document", subject_id=document.id, actor_id=viewer.user_id, title=document.name,
+                 payload={"changes": changes}, required_right=EVENT_RIGHT)
+    commit_or_conflict(db.session, document, snapshot, submitted)
+    return changes
+
+
+def move_to_trash(viewer: Viewer, document: Document) -> None:
+    document.deleted_at, document.deleted_by_id = utcnow(), viewer.user_id
+    record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id, kind="document_deleted",
+                 subject_type="document", subject_id=document.id, actor_id=viewer.user_id, title=document.name,
+                 required_right=EVENT_RIGHT)
+    db.session.commit()
+
+
+def restore(viewer: Viewer, document: Document) -> None:
+    """Take a document out of the trash; if its name was reused meanwhile, it comes back renamed."""
+    if find_in_place(document.thirdparty_id, document.folder, document.name) is not None:
+        stem, dot, ext = document.name.rpartition(".")
+        base = stem if dot else document.name
+        suffix = f".{ext}" if dot else ""
+        stamp = utcnow().strftime("%Y-%m-%d %H%M%S")
+        document.name = f"{base[:200]} ({stamp}){suffix}"
+        document.name_key = name_key(document.name)
+    document.deleted_at, document.deleted_by_id = None, None
+    record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id, kind="document_restored",
+                 subject_type="document", subject_id=document.id, actor_id=viewer.user_id, title=document.name,
+                 required_right=EVENT_RIGHT)
+    db.session.commit()
+
+
+def record_access(viewer: Viewer, document: Document, version: DocumentVersion, action: str, ip: str | None) -> None:
+    """Note who opened which version (history, timeline and audit log), committed before the file is sent."""
+    db.session.add(DocumentAccess(document_id=document.id, version_id=version.id, action=action,
+                                  user_id=viewer.user_id, ip=ip))
+    record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id,
+                 kind="document_downloaded" if action == "download" else "document_previewed",
+                 subject_type="document", subject_id=document.id, actor_id=viewer.user_id,
+                 title=document.name, payload={"version": version.number}, required_right=EVENT_RIGHT)
+    db.session.commit()
+
+
+def tenant_usage() -> int:
+    """Bytes the tenant stores: every version of every document, the trash included."""
+    return db.session.scalar(select(func.coalesce(func.sum(DocumentVersion.size), 0))) or 0
+
+
+def expired_trash(now: datetime | None = None) -> list[Document]:
+    limit = (now or utcnow()) - timedelta(days=TRASH_DAYS)
+    return db.session.scalars(select(Document).where(Document.deleted_at.is_not(None), Document.deleted_at < limit)).all()
+
+
+def tenant_of_scope() -> Tenant:
+    return db.session.get(Tenant, current_tenant_id())
