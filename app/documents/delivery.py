@@ -37,7 +37,7 @@ def send(storage: Storage, document: Document, version: DocumentVersion, *, inli
         response.headers["Referrer-Policy"] = "no-referrer"
     else:
         # The chunks need no request context: plain iteration, closed by the server when the response ends.
-        response = Response(storage.open(version.storage_key), mimetype=version.served_type,
+        response = Response(storage.open(version.storage_key), content_type=version.served_type,
                             direct_passthrough=True)
         response.headers["Content-Length"] = str(version.size)
         response.headers["Content-Disposition"] = disposition

@@ -167,7 +167,7 @@ def find_in_place(thirdparty_id: uuid.UUID, folder: str, name: str) -> Document 
     """The live document with this name in this folder (an upload under that name adds a version)."""
     return db.session.scalar(select(Document).where(
         Document.thirdparty_id == thirdparty_id, Document.folder == folder, Document.name_key == name_key(name),
-        Document.deleted_at.is_(None)).with_for_update())
+        Document.deleted_at.is_(None)).with_for_update(of=Document))  # not the joined uploader (an outer join)
 
 
 def snapshot(document: Document) -> dict:
