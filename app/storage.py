@@ -563,6 +563,19 @@ def storage_from_url(url: str, **options: Any) -> Storage:
     raise ValueError("STORAGE_URL must start with file:// or s3://")
 
 
+def storage_origin(url: str) -> str | None:
+    """Where presigned links of an ``s3://`` store point (the pages' CSP lets previews come from there):
+    its endpoint's origin, or AWS's S3 hosts; None for a local store (the app serves the files)."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3":
+        return None
+    endpoint = dict(parse_qsl(parts.query)).get("endpoint_url")
+    if endpoint:
+        site = urlsplit(endpoint)
+        return f"{site.scheme}://{site.netloc}"
+    return "https://*.amazonaws.com"
+
+
 _lock = threading.Lock()
 
 

@@ -1,6 +1,4 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
-from urllib.parse import parse_qs, urlsplit
-
 from flask import Flask, abort, current_app, g, make_response, render_template, request
 from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
@@ -14,6 +12,7 @@ from app.extensions import db, htmx, login_manager
 from app.i18n import human_size
 from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
+from app.storage import storage_origin
 from app.timeline import display
 
 
@@ -34,17 +33,6 @@ def build_csp(storage_url: str = "") -> str:
         "base-uri 'self'",
         "object-src 'none'",
     ])
-
-
-def storage_origin(storage_url: str) -> str | None:
-    """Where presigned links of an ``s3://`` store point: its endpoint, or AWS's S3 hosts."""
-    if not storage_url.startswith("s3://"):
-        return None
-    endpoint = parse_qs(urlsplit(storage_url).query).get("endpoint_url", [""])[0]
-    if endpoint:
-        parts = urlsplit(endpoint)
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://*.amazonaws.com"
 
 
 ERROR_MESSAGES = {

@@ -114,11 +114,12 @@ def _receive(tp, form, contact, into=None):
     files = form.chosen_files()[:1] if into else form.chosen_files()
     done, refused, status = [], [], 200
     key = form.idempotency_key.data[:56] if form.idempotency_key.data else None
+    storage, limits = get_storage(), _limits()
     for position, file in enumerate(files):
         try:
             done.append(uploads.store_upload(
-                g.viewer, get_storage(), file, thirdparty=tp, contact=contact, folder=form.folder.data or "",
-                limits=_limits(), idempotency_key=f"{key}-{position}" if key else None, into=into))
+                g.viewer, storage, file, thirdparty=tp, contact=contact, folder=form.folder.data or "",
+                limits=limits, idempotency_key=f"{key}-{position}" if key else None, into=into))
         except uploads.UploadRefused as refusal:
             refused.append(refusal.message)
             status = refusal.status
@@ -127,9 +128,7 @@ def _receive(tp, form, contact, into=None):
 
 def _upload_answer(tp, form, done, refused, *, status, into=None):
     if request.headers.get("X-Upload") == "1":  # static/js/upload.js: one file, its answer under its progress bar
-        rows = [u.document for u in done]
-        return render_page("documents/upload_result.html", "upload_result", tp=tp, done=done, refused=refused,
-                           rows=rows, tags_of={}, status=status)
+        return render_page("documents/upload_result.html", "upload_result", done=done, refused=refused, status=status)
     if not done:
         # Nothing was taken: the page again, with the reasons (the file itself cannot be kept in a form).
         form.idempotency_key.data = uuid.uuid4().hex
@@ -165,8 +164,8 @@ def _document_page(document, *, upload_errors=(), status=200):
 
 
 def _edit_form(document, formdata=None):
-    form = DocumentForm(formdata=formdata, data=None if formdata else {
-        **services.snapshot(document), "version": document.version, "base": encode_snapshot(services.snapshot(document))})
+    current = None if formdata else services.snapshot(document)
+    form = DocumentForm(formdata=formdata, data=current and {**current, "version": document.version, "base": encode_snapshot(current)})
     form.tag_ids.choices = as_choices((t.id, t.name) for t in tags.list_tags())
     return form
 

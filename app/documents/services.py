@@ -11,7 +11,6 @@ from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
 from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
 from app.permissions import Viewer
-from app.tenancy import current_tenant_id
 from app.thirdparties.services import visible
 from app.timeline.services import escape_like, record_event
 
@@ -62,10 +61,6 @@ def get_document(viewer: Viewer, document_id: uuid.UUID, *, deleted: bool | None
 def get_version(document: Document, version_id: uuid.UUID) -> DocumentVersion | None:
     return db.session.scalar(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id, DocumentVersion.id == version_id))
-
-
-def current_version(document: Document) -> DocumentVersion | None:
-    return get_version(document, document.current_version_id) if document.current_version_id else None
 
 
 def list_versions(document: Document) -> list[DocumentVersion]:
@@ -163,11 +158,12 @@ def name_key(name: str) -> str:
     return name.casefold()[:255]
 
 
-def find_in_place(thirdparty_id: uuid.UUID, folder: str, name: str) -> Document | None:
-    """The live document with this name in this folder (an upload under that name adds a version)."""
-    return db.session.scalar(select(Document).where(
-        Document.thirdparty_id == thirdparty_id, Document.folder == folder, Document.name_key == name_key(name),
-        Document.deleted_at.is_(None)).with_for_update(of=Document))  # not the joined uploader (an outer join)
+def find_in_place(thirdparty_id: uuid.UUID, folder: str, name: str, *, lock: bool = True) -> Document | None:
+    """The live document with this name in this folder (an upload under that name adds a version), locked
+    until the transaction ends unless ``lock`` is false."""
+    stmt = select(Document).where(Document.thirdparty_id == thirdparty_id, Document.folder == folder,
+                                  Document.name_key == name_key(name), Document.deleted_at.is_(None))
+    return db.session.scalar(stmt.with_for_update(of=Document) if lock else stmt)  # not the joined uploader (an outer join)
 
 
 def snapshot(document: Document) -> dict:
@@ -254,6 +250,3 @@ def expired_trash(now: datetime | None = None) -> list[Document]:
     limit = (now or utcnow()) - timedelta(days=TRASH_DAYS)
     return db.session.scalars(select(Document).where(Document.deleted_at.is_not(None), Document.deleted_at < limit)).all()
 
-
-def tenant_of_scope() -> Tenant:
-    return db.session.get(Tenant, current_tenant_id())

@@ -25,8 +25,6 @@ from app.storage import Storage, StorageError, TooLarge
 from app.tenancy import current_tenant_id
 from app.timeline.services import record_event
 
-HEAD_BYTES = 8192
-
 
 class UploadRefused(Exception):
     """The file was not taken; ``message`` says why in the user's language, ``status`` is the HTTP answer."""
@@ -79,15 +77,18 @@ def _check(file: FileStorage, limits: Limits) -> tuple[str, filetypes.Sniffed, i
     stream = file.stream
     size = _size(stream)
     if size > limits.max_bytes:
-        raise UploadRefused(_("%(name)s is too large: at most %(size)s per file.", name=name,
-                              size=human_size(limits.max_bytes)), 413)
-    sniffed = filetypes.sniff(stream.read(HEAD_BYTES), name)
+        raise _too_large(name, limits)
+    sniffed = filetypes.sniff(stream.read(filetypes.HEAD_SIZE), name)
     stream.seek(0)
     if size == 0:
         raise UploadRefused(_("%(name)s is empty.", name=name))
     if sniffed.refused:
         raise UploadRefused(_("%(name)s was refused: programs and scripts cannot be stored.", name=name), 415)
     return name, sniffed, size
+
+
+def _too_large(name: str, limits: Limits) -> UploadRefused:
+    return UploadRefused(_("%(name)s is too large: at most %(size)s per file.", name=name, size=human_size(limits.max_bytes)), 413)
 
 
 def _replay(idempotency_key: str, file: FileStorage) -> Upload | None:
@@ -125,15 +126,10 @@ def store_upload(viewer: Viewer, storage: Storage, file: FileStorage, *, thirdpa
     if tenant_usage() + size > limits.quota_bytes:
         raise UploadRefused(_("Your organisation's storage is full (%(size)s): delete documents or ask for more space.",
                               size=human_size(limits.quota_bytes)), 413)
+    existing = into or find_in_place(thirdparty.id, folder, name, lock=False)
+    document_id = existing.id if existing else new_id()
+    tenant_id, version_id = current_tenant_id(), new_id()
     db.session.rollback()  # hold no connection (nor lock) while the bytes travel to the store
-
-    tenant_id = current_tenant_id()
-    version_id = new_id()
-    existing = db.session.scalar(select(Document.id).where(
-        Document.thirdparty_id == thirdparty.id, Document.folder == folder, Document.name_key == name_key(name),
-        Document.deleted_at.is_(None)))
-    document_id = existing or new_id()
-    db.session.rollback()
     key = version_key(tenant_id, document_id, version_id)
     keys = [key]
     try:
@@ -143,8 +139,7 @@ def store_upload(viewer: Viewer, storage: Storage, file: FileStorage, *, thirdpa
             keys.append(thumb)
     except TooLarge:
         _remove(storage, keys)
-        raise UploadRefused(_("%(name)s is too large: at most %(size)s per file.", name=name,
-                              size=human_size(limits.max_bytes)), 413) from None
+        raise _too_large(name, limits) from None
     except StorageError:
         _remove(storage, keys)
         raise UploadRefused(_("The file store cannot be reached: %(name)s was not saved. Try again in a moment.",

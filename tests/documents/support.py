@@ -1,6 +1,5 @@
 """Builders and readers for the document tests."""
 import io
-import re
 import uuid
 
 from PIL import Image
@@ -55,8 +54,3 @@ def access_of(app, tenant, document_id) -> list[tuple]:
                                   .order_by(DocumentAccess.occurred_at))
         return [(a.action, a.version_id, a.user_id) for a in rows]
 
-
-def first_link(page: str, pattern: str) -> str:
-    match = re.search(pattern, page)
-    assert match, f"no link matching {pattern}"
-    return match.group(0)
