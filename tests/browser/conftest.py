@@ -70,6 +70,20 @@ class _QuietHandler(WSGIRequestHandler):
         """No access log: pytest would show a hundred lines for every failing test."""
 
 
+def _closed_in_the_end(body):
+    """Close the app's response even when werkzeug's server gives up on a dropped connection.
+
+    When a page goes away mid-response (a test closing it), werkzeug can raise while draining the
+    socket, before it closes the response: a file being sent (the favicon) then leaks and fails the
+    test as a ResourceWarning. This generator closes it when it is closed or collected.
+    """
+    try:
+        yield from body
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The session ``app`` served on a free loopback port by a background thread."""
@@ -78,7 +92,7 @@ def live_server(app):
     def wsgi(environ, start_response):
         # TestConfig propagates exceptions: werkzeug answers 500 and logs; we also fail the test.
         try:
-            return app(environ, start_response)
+            return _closed_in_the_end(app(environ, start_response))
         except Exception as exc:
             errors.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}: {exc!r}")
             raise
