@@ -71,13 +71,18 @@ def make_append_only(table: str) -> None:
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {_quote(table)} FROM {_quote(role)}")
 
 
-def trigram_index(table: str, column: str) -> None:
-    """A trigram index so that ``ILIKE '%text%'`` searches stay fast on large tables (PostgreSQL)."""
+def trigram_index(table: str, column: str, expression: str | None = None) -> None:
+    """A trigram index so that ``ILIKE '%text%'`` searches stay fast on large tables (PostgreSQL).
+
+    ``expression`` (SQL, e.g. two columns joined) is indexed instead of ``column``, which then only names the index;
+    queries must use the very same expression.
+    """
     if not _on_postgresql():
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     name = _quote(f"ix_{table}_{column}_trgm")
-    op.execute(f"CREATE INDEX {name} ON {_quote(table)} USING gin ({_quote(column)} gin_trgm_ops)")
+    indexed = f"({expression})" if expression else _quote(column)
+    op.execute(f"CREATE INDEX {name} ON {_quote(table)} USING gin ({indexed} gin_trgm_ops)")
 
 
 def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:

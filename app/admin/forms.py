@@ -1,9 +1,10 @@
 """Forms of the administration pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
+from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
 
@@ -36,6 +37,24 @@ class SettingsForm(FlaskForm):
     name = name_field(_l("Organisation name"))
     locale = language_field(_l("Language of documents"))
     timezone = timezone_field()
+    document_folders = TextAreaField(_l("Folders every customer starts with"), render_kw={"rows": 5})
+
+    def validate_document_folders(self, field):
+        lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        if any(len(line) > FOLDER_MAX for line in lines):
+            raise ValidationError(_l("A folder name is at most %(n)d characters long.", n=FOLDER_MAX))
+        if len(lines) > MAX_DEFAULT_FOLDERS:
+            raise ValidationError(_l("At most %(n)d folders.", n=MAX_DEFAULT_FOLDERS))
+
+    def folder_list(self) -> list[str] | None:
+        """The folders typed, one per line, without repeats; None when empty (the defaults apply)."""
+        folders, seen = [], set()
+        for line in (self.document_folders.data or "").splitlines():
+            name = clean_folder(line)
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                folders.append(name)
+        return folders or None
 
 
 class SecurityLogFilterForm(FlaskForm):

@@ -10,6 +10,7 @@ from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
 from app.audit.web import client_info
 from app.auth.emails import send_invitation_mail
+from app.documents.services import DEFAULT_FOLDERS
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
@@ -123,11 +124,14 @@ def revoke_invitation(invitation_id):
 @bp.route("/settings", methods=["GET", "POST"])
 @require("admin.settings")
 def settings():
-    """Change the organisation's name, document language and time zone."""
-    form = SettingsForm(obj=g.tenant)
+    """Change the organisation's name, document language, time zone and customers' default folders."""
+    tenant = g.tenant
+    form = SettingsForm(name=tenant.name, locale=tenant.locale, timezone=tenant.timezone,
+                        document_folders="\n".join(tenant.document_folders or []))
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
-                                 client_info())
+                                 client_info(), document_folders=form.folder_list())
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
-    return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200)
+    return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,
+                       default_folders=", ".join(str(name) for name in DEFAULT_FOLDERS))

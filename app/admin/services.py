@@ -186,10 +186,11 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
     db.session.commit()
 
 
-def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo) -> None:
-    """Save the organisation's settings."""
-    changed = {k: v for k, v in (("name", name.strip()), ("locale", locale), ("timezone", timezone))
-               if getattr(tenant, k) != v}
+def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo,
+                    document_folders: list[str] | None = None) -> None:
+    """Save the organisation's settings (``document_folders``: None for the defaults in its language)."""
+    changed = {k: v for k, v in (("name", name.strip()), ("locale", locale), ("timezone", timezone),
+                                 ("document_folders", document_folders)) if getattr(tenant, k) != v}
     for key, value in changed.items():
         setattr(tenant, key, value)
     if changed:

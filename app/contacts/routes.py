@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from app import customfields
 from app.contacts import bp, services
 from app.contacts.forms import CHANNEL_LABELS, ContactForm, form_data
+from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
 from app.permissions import require
@@ -72,7 +73,7 @@ def show(contact_id):
     return render_page(
         "contacts/show.html", context["timeline_block"], contact=contact, tp=contact.thirdparty,
         fields=customfields.list_fields("contact"), display=customfields.display, channel_labels=CHANNEL_LABELS,
-        note_form=composer_form(contact.id), **context,
+        note_form=composer_form(contact.id), **documents.card_box(g.viewer, contact_id=contact.id), **context,
     )
 
 

@@ -13,7 +13,7 @@ from app.documents import bp, delivery, services, uploads
 from app.documents.forms import DocumentForm, UploadForm, upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import as_choices, day_start, parse_uuid
-from app.htmx import redirect_to, render_page
+from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
 from app.storage import StorageError, get_storage
 from app.thirdparties.services import get_thirdparty
@@ -23,6 +23,7 @@ def _query(thirdparty_id=None, *, trash=False) -> services.DocumentQuery:
     args = request.args
     return services.DocumentQuery(
         text=args.get("q", "").strip()[:100], thirdparty_id=thirdparty_id or parse_uuid(args.get("customer")),
+        contact_id=parse_uuid(args.get("contact")),
         folder=args.get("folder")[:services.FOLDER_MAX] if args.get("folder") is not None else None,
         tag_id=parse_uuid(args.get("tag")), type_group=args.get("type", ""), uploader_id=parse_uuid(args.get("uploader")),
         since=day_start(args.get("since")), until=day_start(args.get("until"), plus_days=1), trash=trash,
@@ -42,10 +43,14 @@ def _version_or_404(document, version_id):
     return services.get_version(document, version_id) or abort(404)
 
 
-def _list_context(query, rows, has_next):
-    return {"query": query, "rows": rows, "has_next": has_next, "tags_of": services.tags_by_document([d.id for d in rows]),
-            "all_tags": tags.list_tags(), "members": list_members(), "type_groups": services.TYPE_GROUPS,
-            "customer_names": services.customer_names(rows)}
+def _list_context(query, rows, has_next, *, filters=False, customers=True):
+    """What a list of documents needs; ``filters`` adds the finder's choices (skipped when htmx swaps only the rows)."""
+    context = {"query": query, "rows": rows, "has_next": has_next, "tags_of": services.tags_by_document([d.id for d in rows]),
+               "customer_names": services.customer_names(rows) if customers else {},
+               "contact": get_contact(g.viewer, query.contact_id) if query.contact_id else None}
+    if filters and not wants_fragment():
+        context.update(all_tags=tags.list_tags(), members=list_members(), type_groups=services.TYPE_GROUPS)
+    return context
 
 
 @bp.get("/")
@@ -55,7 +60,8 @@ def index():
     query = _query()
     rows, has_next = services.find_documents(g.viewer, query)
     customer = get_thirdparty(g.viewer, query.thirdparty_id) if query.thirdparty_id else None
-    return render_page("documents/index.html", "results", customer=customer, **_list_context(query, rows, has_next))
+    return render_page("documents/index.html", "results", customer=customer,
+                       **_list_context(query, rows, has_next, filters=True, customers=customer is None))
 
 
 @bp.get("/trash")
@@ -76,10 +82,12 @@ def customer(thirdparty_id):
 def _customer_page(tp, *, form=None, upload_errors=(), status=200):
     query = _query(tp.id)
     rows, has_next = services.find_documents(g.viewer, query)
-    return render_page("documents/customer.html", None if upload_errors else "results", tp=tp, folders=services.folders_of(tp.id, g.tenant),
-                       form=form or upload_form(folder=query.folder or ""), max_bytes=_limits().max_bytes,
-                       contacts=list_contacts_of(tp.id), upload_errors=upload_errors, status=status,
-                       **_list_context(query, rows, has_next))
+    context = _list_context(query, rows, has_next, customers=False)
+    if upload_errors or not wants_fragment():  # the whole page: folders and the upload zone too
+        context.update(folders=services.folders_of(tp.id, g.tenant), contacts=list_contacts_of(tp.id),
+                       form=form or upload_form(query.contact_id, folder=query.folder or ""), max_bytes=_limits().max_bytes)
+    return render_page("documents/customer.html", None if upload_errors else "results", tp=tp, upload_errors=upload_errors,
+                       status=status, **context)
 
 
 @bp.post("/customers/<uuid:thirdparty_id>")

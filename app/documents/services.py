@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, select
 
 from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
@@ -18,6 +18,7 @@ PAGE_SIZE = 50
 TRASH_DAYS = 30
 DEFAULT_FOLDERS = (_l("Contracts"), _l("Quotes"), _l("Invoices"), _l("Scans"))
 FOLDER_MAX = 80
+MAX_DEFAULT_FOLDERS = 30
 # Document events are shown to those who may see the document lists.
 EVENT_RIGHT = "document.read"
 # Kinds offered as a filter: what the bytes are, grouped as people think of them.
@@ -26,6 +27,10 @@ TYPE_GROUPS = {
     "image": (_l("Images"), ("image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "image/heic")),
     "text": (_l("Text"), ("text/plain",)),
 }
+
+
+# What the finder's text matches: the very expression of the trigram index (migration 0004).
+SEARCHED = Document.name.concat(literal_column("' '")).concat(Document.description)
 
 
 class NameTaken(Exception):
@@ -85,6 +90,7 @@ def folders_of(thirdparty_id: uuid.UUID, tenant: Tenant) -> list[str]:
 class DocumentQuery:
     text: str = ""
     thirdparty_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
     folder: str | None = None  # None: every folder; "": the customer's root
     tag_id: uuid.UUID | None = None
     type_group: str = ""
@@ -101,11 +107,12 @@ def find_documents(viewer: Viewer, query: DocumentQuery) -> tuple[list[Document]
     stmt = stmt.where(Document.deleted_at.is_not(None) if query.trash else Document.deleted_at.is_(None))
     if query.thirdparty_id:
         stmt = stmt.where(Document.thirdparty_id == query.thirdparty_id)
+    if query.contact_id:
+        stmt = stmt.where(Document.contact_id == query.contact_id)
     if query.folder is not None:
         stmt = stmt.where(Document.folder == query.folder)
     if query.text:
-        pattern = f"%{escape_like(query.text)}%"
-        stmt = stmt.where(or_(Document.name.ilike(pattern, escape="\\"), Document.description.ilike(pattern, escape="\\")))
+        stmt = stmt.where(SEARCHED.ilike(f"%{escape_like(query.text)}%", escape="\\"))
     if query.tag_id:
         stmt = stmt.where(Document.id.in_(select(DocumentTag.document_id).where(DocumentTag.tag_id == query.tag_id)))
     if query.type_group in TYPE_GROUPS:
@@ -124,15 +131,18 @@ def find_documents(viewer: Viewer, query: DocumentQuery) -> tuple[list[Document]
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-def recent_documents(thirdparty_id: uuid.UUID, limit: int = 5) -> list[Document]:
-    """The customer's latest documents, for its card (the viewer already sees the customer)."""
-    return db.session.scalars(select(Document).where(Document.thirdparty_id == thirdparty_id, Document.deleted_at.is_(None))
-                              .order_by(Document.updated_at.desc(), Document.id.desc()).limit(limit)).all()
+def card_box(viewer: Viewer, *, thirdparty_id: uuid.UUID | None = None, contact_id: uuid.UUID | None = None,
+             limit: int = 5) -> dict:
+    """The latest documents of a customer or about a contact and how many there are, for a card's box.
 
-
-def count_documents(thirdparty_id: uuid.UUID) -> int:
-    return db.session.scalar(select(func.count()).select_from(Document).where(
-        Document.thirdparty_id == thirdparty_id, Document.deleted_at.is_(None))) or 0
+    ``documents`` is None when the viewer may not read documents (the card then shows no box).
+    """
+    if not viewer.can("document.read"):
+        return {"documents": None}
+    stmt = _visible(select(Document, func.count().over()), viewer).where(Document.deleted_at.is_(None))
+    stmt = stmt.where(Document.contact_id == contact_id) if contact_id else stmt.where(Document.thirdparty_id == thirdparty_id)
+    rows = db.session.execute(stmt.order_by(Document.updated_at.desc(), Document.id.desc()).limit(limit)).all()
+    return {"documents": [doc for doc, _count in rows], "document_count": rows[0][1] if rows else 0}
 
 
 def tags_by_document(ids) -> dict[uuid.UUID, list[Tag]]:

@@ -93,14 +93,8 @@ def show(thirdparty_id):
         tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
         members={m.id: m for m in members}, contacts=contacts, fields=fields,
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
-        note_form=composer_form(), **_documents_box(tp), **context,
+        note_form=composer_form(), **documents.card_box(g.viewer, thirdparty_id=tp.id), **context,
     )
-
-
-def _documents_box(tp) -> dict:
-    if not g.viewer.can("document.read"):
-        return {"documents": None}
-    return {"documents": documents.recent_documents(tp.id), "document_count": documents.count_documents(tp.id)}
 
 
 @bp.get("/<uuid:thirdparty_id>/edit")
