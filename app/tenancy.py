@@ -58,8 +58,9 @@ def set_scope(*, tenant_id=_KEEP, user_id=_KEEP) -> None:
         scope = replace(scope, tenant_id=tenant_id)
     if user_id is not _KEEP:
         scope = replace(scope, user_id=user_id)
-    _scope.set(scope)
-    _apply_to_open_transaction()
+    if scope != _scope.get():  # the open transaction already holds an unchanged scope: no round trip
+        _scope.set(scope)
+        _apply_to_open_transaction()
 
 
 def clear_scope() -> None:
@@ -74,8 +75,9 @@ def _scoped(**changes):
         yield
         db.session.flush()  # rows added inside are written under the scope they were made in
     finally:
-        _scope.set(previous)
-        _apply_to_open_transaction()
+        if _scope.get() != previous:
+            _scope.set(previous)
+            _apply_to_open_transaction()
 
 
 def tenant_context(tenant_id: uuid.UUID, *, user_id=_KEEP):

@@ -103,7 +103,7 @@ def _ensure_data(app, args):
             deep = db.session.execute(select(TimelineEvent.thirdparty_id, func.count()).group_by(TimelineEvent.thirdparty_id)
                                       .order_by(func.count().desc()).limit(1)).one()
             shallow = db.session.execute(select(TimelineEvent.thirdparty_id, func.count()).group_by(TimelineEvent.thirdparty_id)
-                                         .having(func.count() == 100).limit(1)).one()
+                                         .having(func.count() >= 100).order_by(func.count()).limit(1)).one()
             customers = db.session.scalar(select(func.count()).select_from(ThirdParty))
             events = db.session.scalar(select(func.count()).select_from(TimelineEvent))
         db.session.remove()
@@ -124,10 +124,10 @@ def _analyze(app) -> None:
     engine.dispose()
 
 
-def _login(client):
+def _login(client, email="owner@bench.example"):
     page = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/auth/login", data={"email": "owner@bench.example", "password": PASSWORD, "csrf_token": token})
+    response = client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 303, response.status_code
 
 
@@ -162,11 +162,11 @@ def single_client(app, data, n):
     return results
 
 
-def _gunicorn(env, port):
+def _gunicorn(env, port, workers=2, threads=8):
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     process = subprocess.Popen(
-        [gunicorn, "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**os.environ, **env})
+        [gunicorn, "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads), "--timeout", "300",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**os.environ, **env})
     for _ in range(100):
         try:
             http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
@@ -177,14 +177,14 @@ def _gunicorn(env, port):
     raise RuntimeError("gunicorn did not start")
 
 
-def _http_login(port) -> str:
+def _http_login(port, email="owner@bench.example") -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("GET", "/auth/login")
     response = conn.getresponse()
     page = response.read().decode()
     cookie = response.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    body = f"email=owner%40bench.example&password={PASSWORD}&csrf_token={token}"
+    body = f"email={email.replace('@', '%40')}&password={PASSWORD}&csrf_token={token}"
     conn.request("POST", "/auth/login", body=body, headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
     response = conn.getresponse()
     response.read()

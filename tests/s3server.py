@@ -16,7 +16,7 @@ from app.storage import MIN_PART_SIZE, LocalStorage, S3Storage, storage_from_url
 REGION = "eu-west-1"
 # Dummy credentials for moto; every other AWS_* variable is hidden so that no real profile,
 # endpoint or config file on the machine can steer the tests (or be used by them).
-_TEST_ENV = {
+TEST_ENV = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_DEFAULT_REGION": REGION,
@@ -40,7 +40,7 @@ def s3_server() -> Iterator[str]:
     saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     for name in saved:
         del os.environ[name]
-    os.environ.update(_TEST_ENV)
+    os.environ.update(TEST_ENV)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
