@@ -14,7 +14,8 @@ class ThirdParty(TenantScoped, Base):
     __tablename__ = "thirdparty"
     __table_args__ = (
         UniqueConstraint("tenant_id", "code"),
-        Index("ix_thirdparty_tenant_name", "tenant_id", "name"),
+        # The list sorted by name, searched and filtered on the index alone (migration 0005).
+        Index("ix_thirdparty_list", "tenant_id", "name", "id", postgresql_include=["search_text", "archived_at"]),
     )
     __audited__ = ("code", "name", "is_customer", "is_prospect", "is_supplier", "vat_number", "website",
                    "description", "custom", "archived_at")

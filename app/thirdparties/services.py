@@ -59,7 +59,7 @@ class ListQuery:
 
 def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty], bool]:
     """One page of the third parties ``viewer`` may see, filtered and sorted; and whether more follow."""
-    stmt = visible(select(ThirdParty), viewer)
+    stmt = visible(select(ThirdParty.id), viewer)
     if query.text:
         stmt = stmt.where(ThirdParty.search_text.like(f"%{escape_like(query.text.lower())}%", escape="\\"))
     if query.kind in KINDS:
@@ -77,9 +77,12 @@ def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty
     choice_keys = {f.key for f in customfields.list_fields("thirdparty") if f.field_type == "choice"} if query.custom else set()
     for key, value in query.custom.items():
         stmt = stmt.where(custom_matches(ThirdParty.custom, key, value, exact=key in choice_keys))
-    stmt = stmt.order_by(*SORTS.get(query.sort, SORTS["name"]))
+    order = SORTS.get(query.sort, SORTS["name"])
     page = max(1, query.page)
-    rows = db.session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    # The page's ids first: sorted by name, PostgreSQL finds them on one covering index (migration 0005)
+    # without reading the rows it skips; then the rows of that page only.
+    ids = stmt.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).subquery()
+    rows = db.session.scalars(select(ThirdParty).join(ids, ThirdParty.id == ids.c.id).order_by(*order)).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 

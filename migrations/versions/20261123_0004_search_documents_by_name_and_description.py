@@ -4,8 +4,9 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 16:40:00
 
-The finder matches ``name || ' ' || description`` (app.documents.services.SEARCHED): with the name
-alone indexed, the OR on the description made PostgreSQL read every document of the customer.
+The finder matches ``name || ' ' || description`` (app.documents.services.SEARCHED), one ILIKE
+instead of two. Under forced row-level security the app's role cannot use a trigram index (ILIKE is
+not leakproof; docs/benchmarks.md), so for now this index serves direct SQL and the search redesign.
 """
 from alembic import op
 
