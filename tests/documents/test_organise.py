@@ -183,3 +183,13 @@ def test_only_mine_hides_the_documents_of_other_customers(app, tenant, owner, ap
     assert "secret.pdf" not in sales.get(f"/{tenant.slug}/documents/?contact={hidden_contact.id}").get_data(as_text=True)
     assert sales.get(f"/{tenant.slug}/documents/{secret['id']}").status_code == 404
     assert sales.get(f"/{tenant.slug}/documents/customers/{hidden.id}").status_code == 404
+
+
+def test_the_contact_card_does_not_link_its_own_events_back_to_itself(app, tenant, owner, app_storage):
+    tp = make_thirdparty(app, tenant, "Gatti")
+    sara = make_contact(app, tenant, tp.id, "Rinaldi", first_name="Sara")
+    upload(owner, tp.id, [("door.pdf", PDF)], contact_id=str(sara.id), tenant_slug=tenant.slug)
+    own = owner.get(f"/{tenant.slug}/contacts/{sara.id}").get_data(as_text=True)
+    assert "door.pdf" in own and f'href="/{tenant.slug}/contacts/{sara.id}"' not in own
+    card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
+    assert f'href="/{tenant.slug}/contacts/{sara.id}"' in card  # the customer's card still leads to her
