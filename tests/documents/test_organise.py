@@ -193,3 +193,20 @@ def test_the_contact_card_does_not_link_its_own_events_back_to_itself(app, tenan
     assert "door.pdf" in own and f'href="/{tenant.slug}/contacts/{sara.id}"' not in own
     card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
     assert f'href="/{tenant.slug}/contacts/{sara.id}"' in card  # the customer's card still leads to her
+
+
+def test_long_lists_are_paged(app, tenant, owner, app_storage, monkeypatch):
+    from app.documents import services
+
+    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    tp = make_thirdparty(app, tenant)
+    upload(owner, tp.id, [("one.pdf", PDF), ("two.pdf", PDF), ("three.pdf", PDF)], tenant_slug=tenant.slug)
+    first = owner.get(f"/{tenant.slug}/documents/customers/{tp.id}").get_data(as_text=True)
+    second = owner.get(f"/{tenant.slug}/documents/customers/{tp.id}?page=2").get_data(as_text=True)
+    names = ("one.pdf", "two.pdf", "three.pdf")
+    on_first, on_second = {n for n in names if n in first}, {n for n in names if n in second}
+    assert len(on_first) == 2 and len(on_second) == 1 and on_first | on_second == set(names)
+    assert "Next" in text_of(first) and "Previous" not in text_of(first)
+    assert "Previous" in text_of(second) and "Next" not in text_of(second)
+    monkeypatch.setattr(services, "PAGE_SIZE", 50)
+    assert 'class="pager"' not in owner.get(f"/{tenant.slug}/documents/customers/{tp.id}").get_data(as_text=True)
