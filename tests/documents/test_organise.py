@@ -210,3 +210,19 @@ def test_long_lists_are_paged(app, tenant, owner, app_storage, monkeypatch):
     assert "Previous" in text_of(second) and "Next" not in text_of(second)
     monkeypatch.setattr(services, "PAGE_SIZE", 50)
     assert 'class="pager"' not in owner.get(f"/{tenant.slug}/documents/customers/{tp.id}").get_data(as_text=True)
+
+
+def test_the_folder_bar_lists_the_defaults_then_every_folder_in_use(app, tenant, owner, app_storage):
+    from app.documents.services import folders_of
+
+    tp, other = make_thirdparty(app, tenant, "Uno"), make_thirdparty(app, tenant, "Due")
+    for folder, name in (("Zeta", "z.pdf"), ("alpha", "a.pdf"), ("alpha", "a2.pdf"), ("Scans", "s.pdf"), ("", "root.pdf"),
+                         ("Beta", "b.pdf")):
+        upload(owner, tp.id, [(name, PDF)], folder=folder, tenant_slug=tenant.slug)
+    upload(owner, other.id, [("o.pdf", PDF)], folder="Elsewhere", tenant_slug=tenant.slug)
+    beta = next(d for d in documents_of(app, tenant, tp.id) if d["name"] == "b.pdf")
+    assert owner.post(f"/{tenant.slug}/documents/{beta['id']}/trash").status_code == 303
+    with app.app_context(), tenant_context(tenant.id):
+        tenant_row = db.session.get(Tenant, tenant.id)
+        assert folders_of(tp.id, tenant_row) == ["Contracts", "Quotes", "Invoices", "Scans", "alpha", "Zeta"]
+        assert folders_of(other.id, tenant_row)[-1] == "Elsewhere"
