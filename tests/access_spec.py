@@ -318,12 +318,12 @@ SPEC = (
 
     # Documents: a customer's files, the finder, the trash, versions, downloads (which record who took what).
     _tenant("documents.index", "/documents/", ["GET"], "document.read", Case(fragment=True),
-            query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page")),
+            query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
     _tenant("documents.trash", "/documents/trash", ["GET"], "document.delete", Case(fragment=True),
             query_params=("q", "page")),
     _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
-            query_params=("q", "folder", "page")),
+            query_params=("q", "folder", "page", "contact")),
     _tenant("documents.upload", "/documents/customers/<uuid:thirdparty_id>", ["POST"], "document.upload", Case(
         args={"thirdparty_id": thirdparty()}, form={"folder": "Scans", "contact_id": contact(), "files": Ref("file", "pdf"),
                                                     "idempotency_key": "security-suite-upload"},
