@@ -53,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
     # __init__: importing a domain's services must not pull in every other domain's views.
     from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes  # noqa: F401
     from app.admin import bp as admin_bp
+    from app.agenda import bp as agenda_bp
+    from app.agenda import routes as agenda_routes  # noqa: F401
     from app.auth import bp as auth_bp
     from app.auth import routes as auth_routes  # noqa: F401
     from app.contacts import bp as contacts_bp
@@ -74,5 +76,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(make_tenant_blueprint(
-        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, admin_bp]
+        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, admin_bp]
     ))

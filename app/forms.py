@@ -1,7 +1,7 @@
 """Form fields, validators and URL-argument parsers shared by several areas."""
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app
 from flask_babel import get_timezone
@@ -31,11 +31,25 @@ def parse_uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def viewer_zone() -> ZoneInfo:
+    """The viewer's time zone as a ``zoneinfo`` zone.
+
+    Flask-Babel hands out pytz zones, which must not be given to ``datetime(tzinfo=…)``: they then
+    apply the zone's first historical offset (Paris: +00:09), not the one of that date.
+    """
+    return ZoneInfo(str(get_timezone()))
+
+
+def local_to_utc(moment: datetime) -> datetime:
+    """A wall-clock time typed by the viewer (naive) as the UTC instant it means in their zone."""
+    return moment.replace(tzinfo=viewer_zone()).astimezone(UTC)
+
+
 def day_start(value: str | None, plus_days: int = 0) -> datetime | None:
     """The UTC instant a local calendar day (``YYYY-MM-DD``) starts; None for an empty or malformed date."""
     try:
         day = date.fromisoformat(value) + timedelta(days=plus_days) if value else None
-        return datetime.combine(day, time(), tzinfo=get_timezone()).astimezone(UTC) if day else None
+        return local_to_utc(datetime.combine(day, time())) if day else None
     except (ValueError, OverflowError):  # OverflowError: 0001-01-01 or 9999-12-31 pushed past the calendar
         return None
 

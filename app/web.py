@@ -178,6 +178,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
+        interaction_facts=display.interaction_facts,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
         current_viewer=lambda: g.get("viewer"),
     )

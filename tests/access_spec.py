@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from app.admin.catalog_forms import CustomFieldForm, NumberingForm, TagForm
 from app.admin.forms import GroupForm, InviteForm, MemberRoleForm, RoleForm, SettingsForm
+from app.agenda.forms import InteractionForm
 from app.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -321,6 +322,18 @@ SPEC = (
             query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
     _tenant("documents.trash", "/documents/trash", ["GET"], "document.delete", Case(fragment=True),
             query_params=("q", "page")),
+    # Agenda: interactions logged on a customer.
+    _tenant("agenda.log", "/agenda/customers/<uuid:thirdparty_id>/log", ["GET"], "agenda.create", Case(
+        fragment=True, args={"thirdparty_id": thirdparty()}, query={"contact": contact(), "kind": "meeting"},
+        hidden_without=(ONLY_MINE,)), query_params=("contact", "kind", "back")),
+    _tenant("agenda.save_log", "/agenda/customers/<uuid:thirdparty_id>/log", ["POST"], "agenda.create", Case(
+        args={"thirdparty_id": thirdparty()},
+        form={"kind": "call", "direction": "inbound", "when": "2026-01-15T09:30", "duration": "7", "outcome": "Reached",
+              "contact_id": contact(), "title": "Asked for a quote", "body": "Wants it by Friday",
+              "meeting_mode": "in_person", "location": "", "idempotency_key": "security-suite-call"},
+        form_class=InteractionForm, hidden_without=(ONLY_MINE,), writes={"activity": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"activity": {"thirdparty_id": thirdparty(), "contact_id": contact(), "owner_id": user("owner"),
+                             "kind": "call", "direction": "inbound"}, **BY_OWNER})),
     _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
             query_params=("q", "folder", "page", "contact")),

@@ -1,4 +1,5 @@
 """Every model, imported here so that Alembic autogenerate and the schema tests see them."""
+from app.models.activity import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, Activity
 from app.models.audit import AuditEntry, AuditHead
 from app.models.base import Base, TenantScoped, new_id, utcnow
 from app.models.contact import PREFERRED_CHANNELS, Contact
@@ -14,6 +15,7 @@ from app.models.timeline import TimelineEvent
 from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitHit, User
 
 __all__ = [
+    "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "Activity",
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",

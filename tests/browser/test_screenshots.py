@@ -68,6 +68,7 @@ SCREENS = [
     Screen("document-edit", f"/{SLUG}/documents/{{document}}/edit", "Rename, move, tag"),
     Screen("documents-find", f"/{SLUG}/documents/?q=contratto", "Documents"),
     Screen("documents-trash", f"/{SLUG}/documents/trash", "Trash"),
+    Screen("log-interaction", f"/{SLUG}/agenda/customers/{{customer}}/log?contact={{contact}}", "Log an interaction"),
     Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
     Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),
 ]
