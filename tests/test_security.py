@@ -30,13 +30,14 @@ from wtforms.fields.core import UnboundField
 from app import customfields, numbering, tags
 from app.admin.roles import get_group, save_group, update_role
 from app.admin.services import get_invitation, get_role, update_settings
+from app.agenda.services import log_interaction
 from app.audit.chain import clear_actor, set_actor
 from app.audit.services import ClientInfo
 from app.auth.services import update_account
 from app.bodylimits import FRAMING_BYTES
 from app.contacts import services as contact_services
 from app.extensions import db
-from app.models import Tenant, User
+from app.models import Tenant, User, utcnow
 from app.permissions import ALL_RIGHTS, BUILTIN_ROLES, load_viewer
 from app.tenancy import tenant_context
 from app.thirdparties import services as tp_services
@@ -1067,8 +1068,9 @@ class _Mixer:
 def _store_everywhere(app, world, payloads) -> None:
     """Write the payloads into every user-writable field of A, through the domain functions the forms call:
     people, organisation, role, group, the customer (name, VAT, website, notes, address, phone, e-mail,
-    custom values), its tag, the custom fields (labels, choices), its contact, its notes, the code pattern
-    and a customer numbered with it. Changes reach the timeline and the audit log too."""
+    custom values), its tag, the custom fields (labels, choices), its contact, its notes, a logged meeting
+    (outcome, subject, summary, place), the code pattern and a customer numbered with it. Changes reach the
+    timeline and the audit log too."""
     mix, a = _Mixer(payloads), world.a
     client = ClientInfo(ip="192.0.2.40", user_agent=mix(255))
     with app.app_context(), tenant_context(a.id):
@@ -1103,6 +1105,10 @@ def _store_everywhere(app, world, payloads) -> None:
         for key in ("", "private"):
             note = notes.get_note(viewer, a.objects[("note", key)])
             notes.update_note(viewer, note, mix(), version=note.version, base_body=note.body)
+        log_interaction(viewer, thirdparty_id=a.objects[("thirdparty", "")], contact_id=a.objects[("contact", "")],
+                        values={"kind": "meeting", "direction": "inbound", "starts_at": utcnow(), "duration_minutes": 5,
+                                "outcome": mix(80), "title": mix(200), "body": mix(), "meeting_mode": "online",
+                                "location": mix(200)}, idempotency_key=None)
         numbering.set_pattern("customer", mix(24) + "{n}")
         tp_services.create_thirdparty(viewer, {**tp_services.snapshot(tp), "name": mix(200), "tag_ids": [], "rep_ids": []})
         clear_actor()
@@ -1169,6 +1175,8 @@ def test_stored_payload_is_shown_as_text(app, world, mail_server, payloads):
             "thirdparty_id": str(customer), "first_name": mix(100), "last_name": "", "job_title": mix(120),
             "phones-0-label": mix(40), "emails-0-value": mix(254), "cf_hobby": mix(500)}, htmx=True),
         "new note": owner.post(f"/{a.slug}/timeline/thirdparties/{customer}/notes", {"body": mix()}, htmx=True),
+        "interaction kept": owner.post(f"/{a.slug}/agenda/customers/{customer}/log", {
+            "kind": "call", "when": "", "outcome": mix(80), "title": mix(200), "body": mix(), "location": mix(200)}, htmx=True),
         "tag kept": owner.post(f"{base}/tags", {"name": mix(60), "colour": "nope"}, htmx=True),
         "field kept": owner.post(f"{base}/fields", {"entity": "thirdparty", "label": mix(80), "field_type": "choice",
                                                     "choices": ""}, htmx=True),
