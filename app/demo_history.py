@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.agenda.services import record_interaction
 from app.audit.chain import clear_actor, set_actor
 from app.extensions import db
 from app.models import Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, utcnow
@@ -36,6 +37,13 @@ FRENCH = {
         "Rendez-vous sur place : visite de l'atelier, besoin d'un devis pour 3 postes.",
         "Consigne interne : toujours mettre la comptabilité en copie des factures.",
     ],
+    "calls": [
+        "Souhaite recevoir le devis avant vendredi.",
+        "Questions sur la facture de février ; réponse envoyée par e-mail.",
+        "Satisfait de la livraison ; pense à commander de nouveau en septembre.",
+        "Absent ; sa collègue transmettra le message.",
+    ],
+    "outcomes": ["Joint", "Message laissé", "À rappeler", "Intéressé"],
     "tags": [("VIP", "purple"), ("Fidèle", "green"), ("Prospect chaud", "orange"), ("À relancer", "red")],
     "sector": ("Secteur", ["Commerce", "Artisanat", "Services", "Hôtellerie", "Industrie"]),
     "phone": "+33 {a} {b} {c} {d} {e}", "domain": "exemple.fr",
@@ -57,6 +65,13 @@ ITALIAN = {
         "Incontro in sede: servono tre postazioni entro settembre.",
         "Nota interna: mettere sempre in copia l'amministrazione.",
     ],
+    "calls": [
+        "Vuole ricevere il preventivo entro venerdì.",
+        "Domande sulla fattura di febbraio; risposta inviata via e-mail.",
+        "Soddisfatto della consegna; pensa di riordinare a settembre.",
+        "Assente; la collega riferirà il messaggio.",
+    ],
+    "outcomes": ["Raggiunto", "Lasciato un messaggio", "Da richiamare", "Interessato"],
     "tags": [("VIP", "purple"), ("Cliente fedele", "green"), ("Da ricontattare", "red")],
     "sector": ("Settore", ["Commercio", "Artigianato", "Servizi", "Turismo", "Industria"]),
     "phone": "+39 0{a} {b}{c} {d}{e}", "domain": "esempio.it",
@@ -102,7 +117,8 @@ def load_history(tenant_id, data: dict, seed: int) -> int:
             db.session.add(ThirdPartyTag(thirdparty_id=tp.id, tag_id=tags[index % len(tags)].id))
             record_event(thirdparty_id=tp.id, kind="thirdparty_created", subject_type="thirdparty", subject_id=tp.id,
                          actor_id=rep.user_id, title=tp.name, payload={"code": tp.code, "kinds": tp.kinds}, occurred_at=created)
-            _people_and_notes(tp, data, rng, members, created, now)
+            contacts = _people_and_notes(tp, data, rng, members, created, now)
+            _interactions(tp, contacts, data, rng, members, created, now)
         clear_actor()
         db.session.commit()
         return len(data["companies"])
@@ -136,3 +152,18 @@ def _people_and_notes(tp, data, rng, members, created, now):
         db.session.flush()
         record_event(thirdparty_id=tp.id, contact_id=note.contact_id, kind="note_added", subject_type="note", subject_id=note.id,
                      actor_id=author.user_id, title=body.splitlines()[0][:200], body=body, occurred_at=when)
+    return contacts
+
+
+def _interactions(tp, contacts, data, rng, members, created, now):
+    """A few calls, meetings and e-mails logged over the customer's life, through the agenda's own function."""
+    for _ in range(rng.randint(1, 4)):
+        when = created + timedelta(days=rng.randint(1, max(2, (now - created).days - 1)), minutes=rng.randint(0, 600))
+        kind = rng.choice(["call", "call", "call", "meeting", "email"])
+        values = {"kind": kind, "direction": rng.choice(["outbound", "outbound", "inbound"]), "starts_at": when,
+                  "duration_minutes": rng.randint(3, 25) if kind == "call" else rng.randint(30, 90) if kind == "meeting" else None,
+                  "outcome": rng.choice(data["outcomes"]) if kind == "call" else "", "title": "", "body": rng.choice(data["calls"]),
+                  "meeting_mode": "in_person" if kind == "meeting" else None,
+                  "location": tp.addresses[0].city if kind == "meeting" else ""}
+        record_interaction(rng.choice(members).user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id,
+                           values=values)

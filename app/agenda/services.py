@@ -28,6 +28,22 @@ def _summary(values: dict) -> str:
     return values["body"].splitlines()[0][:200] if values["body"] else ""
 
 
+def record_interaction(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
+                       idempotency_key: str | None = None) -> Activity:
+    """Add an interaction and its timeline event to the session; the caller commits (one transaction)."""
+    activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=owner_id,
+                        idempotency_key=idempotency_key, **values)
+    db.session.add(activity)
+    db.session.flush()  # raises IntegrityError on a repeated idempotency key
+    payload = {k: v for k, v in (("direction", activity.direction), ("outcome", activity.outcome),
+                                 ("duration", activity.duration_minutes), ("mode", activity.meeting_mode),
+                                 ("location", activity.location)) if v not in (None, "")}
+    record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind=f"{activity.kind}_logged", subject_type="activity",
+                 subject_id=activity.id, actor_id=owner_id, title=_summary(values), body=activity.body,
+                 payload=payload, required_right=EVENT_RIGHT, occurred_at=activity.starts_at)
+    return activity
+
+
 def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
                     idempotency_key: str | None) -> tuple[Activity, bool]:
     """Save a call, meeting, e-mail or letter that happened, and its timeline event, in one transaction.
@@ -38,23 +54,15 @@ def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uui
     existing = _replayed(idempotency_key)
     if existing is not None:
         return existing, False
-    activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=viewer.user_id,
-                        idempotency_key=idempotency_key, **values)
-    db.session.add(activity)
     try:
-        db.session.flush()
+        activity = record_interaction(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values,
+                                      idempotency_key=idempotency_key)
     except IntegrityError:  # the same form sent twice at once: the other request saved it first
         db.session.rollback()
         existing = _replayed(idempotency_key)
         if existing is None:
             raise
         return existing, False
-    payload = {k: v for k, v in (("direction", activity.direction), ("outcome", activity.outcome),
-                                 ("duration", activity.duration_minutes), ("mode", activity.meeting_mode),
-                                 ("location", activity.location)) if v not in (None, "")}
-    record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind=f"{activity.kind}_logged", subject_type="activity",
-                 subject_id=activity.id, actor_id=viewer.user_id, title=_summary(values), body=activity.body,
-                 payload=payload, required_right=EVENT_RIGHT, occurred_at=activity.starts_at)
     db.session.commit()
     return activity, True
 
