@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
+from app.agenda.labels import interaction_facts
 from app.extensions import db, htmx, login_manager
 from app.i18n import human_size
 from app.models import utcnow
@@ -178,7 +179,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
-        interaction_facts=display.interaction_facts,
+        interaction_facts=interaction_facts,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
         current_viewer=lambda: g.get("viewer"),
     )

@@ -7,14 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.agenda.labels import DIRECTION_LABELS, KIND_LABELS, MODE_LABELS
 from app.forms import as_choices, local_to_utc, parse_uuid, viewer_zone
 from app.models import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, utcnow
 
-KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("E-mail"), "letter": _l("Letter")}
-DIRECTION_LABELS = {"outbound": _l("We reached out"), "inbound": _l("They reached us")}
-MODE_LABELS = {"in_person": _l("In person"), "online": _l("Online"), "phone": _l("By phone")}
-# Offered until an administrator defines the organisation's own list (next step of the agenda issue).
-OUTCOMES = (_l("Reached"), _l("Left a message"), _l("No answer"), _l("Call back"), _l("Interested"), _l("Not interested"))
 MAX_BODY = 20000
 
 

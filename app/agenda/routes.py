@@ -3,7 +3,8 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app.agenda import bp, services
-from app.agenda.forms import OUTCOMES, InteractionForm, interaction_form, offer_contacts
+from app.agenda.forms import InteractionForm, interaction_form, offer_contacts
+from app.agenda.labels import OUTCOMES
 from app.contacts.services import get_contact, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page

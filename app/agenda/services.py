@@ -1,10 +1,10 @@
 """Logging interactions on a customer's timeline, and the customer facts they give ("last contact")."""
 import uuid
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.agenda.labels import event_kind
 from app.extensions import db
 from app.models import LOGGED_KINDS, Activity
 from app.permissions import Viewer
@@ -12,7 +12,6 @@ from app.timeline.services import record_event
 
 # Who sees interactions on the timeline: whoever may read the agenda.
 EVENT_RIGHT = "agenda.read"
-EVENT_KINDS = tuple(f"{kind}_logged" for kind in LOGGED_KINDS)
 
 
 def _replayed(idempotency_key: str | None) -> Activity | None:
@@ -38,7 +37,7 @@ def record_interaction(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, 
     payload = {k: v for k, v in (("direction", activity.direction), ("outcome", activity.outcome),
                                  ("duration", activity.duration_minutes), ("mode", activity.meeting_mode),
                                  ("location", activity.location)) if v not in (None, "")}
-    record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind=f"{activity.kind}_logged", subject_type="activity",
+    record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind=event_kind(activity.kind), subject_type="activity",
                  subject_id=activity.id, actor_id=owner_id, title=_summary(values), body=activity.body,
                  payload=payload, required_right=EVENT_RIGHT, occurred_at=activity.starts_at)
     return activity
@@ -74,5 +73,3 @@ def last_contacts(thirdparty_id: uuid.UUID) -> dict[str, object]:
                               .group_by(Activity.direction)).all()
     return {direction: moment for direction, moment in rows if direction}
 
-
-LAST_CONTACT_LABELS = {"outbound": _l("Last reached"), "inbound": _l("Last heard from them")}

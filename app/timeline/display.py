@@ -1,6 +1,8 @@
 """How timeline events read: a label per kind, field names, and the filters offered."""
 from flask_babel import lazy_gettext as _l
 
+from app.agenda.labels import EVENT_LABELS
+
 KIND_LABELS = {
     "thirdparty_created": _l("Created"),
     "thirdparty_updated": _l("Details changed"),
@@ -22,16 +24,13 @@ KIND_LABELS = {
     "document_purged": _l("Document deleted for good"),
     "document_downloaded": _l("Document downloaded"),
     "document_previewed": _l("Document viewed"),
-    "call_logged": _l("Call"),
-    "meeting_logged": _l("Meeting"),
-    "email_logged": _l("E-mail"),
-    "letter_logged": _l("Letter"),
+    **EVENT_LABELS,
 }
 
 # Filter groups shown to users: one choice may cover several kinds.
 KIND_FILTERS = {
     "notes": (_l("Notes"), ("note_added", "note_edited")),
-    "interactions": (_l("Calls, meetings and e-mails"), ("call_logged", "meeting_logged", "email_logged", "letter_logged")),
+    "interactions": (_l("Calls, meetings and e-mails"), tuple(EVENT_LABELS)),
     "changes": (_l("Changes"), ("thirdparty_created", "thirdparty_updated", "thirdparty_archived", "thirdparty_restored")),
     "contacts": (_l("Contacts"), ("contact_added", "contact_updated", "contact_moved_in", "contact_moved_out",
                                   "contact_archived", "contact_restored")),
@@ -68,18 +67,6 @@ KIND_ICONS = {
     "call_logged": "☎", "meeting_logged": "👥", "email_logged": "✉", "letter_logged": "✉",
 }
 
-
-# How an interaction went, in the words of its payload (the timeline shows them under the title).
-INTERACTION_FACTS = {"outbound": _l("We reached out"), "inbound": _l("They reached us"), "in_person": _l("In person"),
-                     "online": _l("Online"), "phone": _l("By phone")}
-
-
-def interaction_facts(payload: dict) -> str:
-    """"We reached out · Reached · 12 min · In person · Via Roma 3" from an interaction event's payload."""
-    parts = [str(INTERACTION_FACTS.get(payload.get("direction"), "")), payload.get("outcome", ""),
-             str(_l("%(n)d min", n=payload["duration"])) if payload.get("duration") else "",
-             str(INTERACTION_FACTS.get(payload.get("mode"), "")), payload.get("location", "")]
-    return " · ".join(p for p in parts if p)
 
 
 def kind_label(kind: str) -> str:
