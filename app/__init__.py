@@ -54,7 +54,9 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes  # noqa: F401
     from app.admin import bp as admin_bp
     from app.agenda import bp as agenda_bp
+    from app.agenda import plan_routes, view_routes  # noqa: F401
     from app.agenda import routes as agenda_routes  # noqa: F401
+    from app.agenda.calendar_routes import bp as calendar_bp
     from app.auth import bp as auth_bp
     from app.auth import routes as auth_routes  # noqa: F401
     from app.contacts import bp as contacts_bp
@@ -75,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(make_tenant_blueprint(
         require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, admin_bp]
     ))

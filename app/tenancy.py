@@ -156,7 +156,7 @@ def _stamp_tenant(session, flush_context, instances):
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 RESERVED_SLUGS = frozenset({
     "static", "api", "health", "admin", "auth", "login", "logout", "signup", "invite", "www",
-    "app", "help", "docs", "status", "lang", "orgs", "account", "favicon.ico", "robots.txt",
+    "app", "help", "docs", "status", "lang", "orgs", "account", "favicon.ico", "robots.txt", "calendar",
 })
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
-from app.agenda.labels import interaction_facts
+from app.agenda.labels import agenda_kind_label, interaction_facts
 from app.extensions import db, htmx, login_manager
 from app.i18n import human_size
 from app.models import utcnow
@@ -172,14 +172,15 @@ def register_web(app: Flask) -> None:
         # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
         return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
                 "timeline": app.jinja_env.get_template("timeline/_macros.html").module,
-                "docs": app.jinja_env.get_template("documents/_macros.html").module}
+                "docs": app.jinja_env.get_template("documents/_macros.html").module,
+                "agenda": app.jinja_env.get_template("agenda/_macros.html").module}
 
     app.jinja_env.filters["web_link"] = web_link
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
-        interaction_facts=interaction_facts,
+        interaction_facts=interaction_facts, agenda_kind_label=agenda_kind_label,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
         current_viewer=lambda: g.get("viewer"),
     )

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from app.admin.catalog_forms import CustomFieldForm, NumberingForm, TagForm
 from app.admin.forms import GroupForm, InviteForm, MemberRoleForm, RoleForm, SettingsForm
-from app.agenda.forms import InteractionForm
+from app.agenda.forms import InteractionForm, PlanForm
 from app.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -75,6 +75,10 @@ def document(key=""):
 
 def docversion(key=""):
     return Ref("docversion", key)
+
+
+def activity(key=""):
+    return Ref("activity", key)
 
 
 def custom_field(key):
@@ -334,6 +338,39 @@ SPEC = (
         form_class=InteractionForm, hidden_without=(ONLY_MINE,), writes={"activity": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"activity": {"thirdparty_id": thirdparty(), "contact_id": contact(), "owner_id": user("owner"),
                              "kind": "call", "direction": "inbound"}, **BY_OWNER})),
+    # Agenda: planning, the views, an item, done in place, .ics files, each person's calendar feed.
+    _tenant("agenda.plan", "/agenda/customers/<uuid:thirdparty_id>/plan", ["GET"], "agenda.create", Case(
+        fragment=True, args={"thirdparty_id": thirdparty()}, query={"contact": contact(), "kind": "appointment"},
+        hidden_without=(ONLY_MINE,)), query_params=("contact", "kind", "back")),
+    _tenant("agenda.save_plan", "/agenda/customers/<uuid:thirdparty_id>/plan", ["POST"], "agenda.create", Case(
+        args={"thirdparty_id": thirdparty()},
+        form={"kind": "appointment", "title": "Showroom visit", "starts": "2030-02-04T09:30", "ends": "2030-02-04T11:00",
+              "all_day": "", "priority": "high", "assignees": [user("owner"), user("sales")], "contact_id": contact(),
+              "location": "Via Roma 3", "body": "Bring the samples", "repeat": "weekly", "repeat_count": "3",
+              "repeat_until": "", "idempotency_key": "security-suite-plan"},
+        form_class=PlanForm, hidden_without=(ONLY_MINE,),
+        writes={"activity": {INSERT}, "activity_assignee": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"activity": {"thirdparty_id": thirdparty(), "contact_id": contact(), "owner_id": user("owner"),
+                             "kind": "appointment", "recurrence": "FREQ=WEEKLY;COUNT=3"}, **BY_OWNER})),
+    _tenant("agenda.import_ics", "/agenda/customers/<uuid:thirdparty_id>/import", ["POST"], "agenda.create", Case(
+        args={"thirdparty_id": thirdparty()}, form={"invitation": Ref("file", "ics")}, hidden_without=(ONLY_MINE,),
+        writes={"activity": {INSERT}, "activity_assignee": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"activity": {"thirdparty_id": thirdparty(), "owner_id": user("owner"), "kind": "appointment"},
+                "activity_assignee": {"user_id": user("owner")}, **BY_OWNER})),
+    _tenant("agenda.index", "/agenda/", ["GET"], "agenda.read", Case(
+        fragment=True, query={"view": "list", "date": "2030-01-01", "who": "team", "state": "todo",
+                              "customer": thirdparty()}), query_params=("view", "date", "who", "kind", "customer", "state")),
+    _tenant("agenda.show_item", "/agenda/items/<uuid:activity_id>", ["GET"], "agenda.read", Case(
+        args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
+    _tenant("agenda.set_done", "/agenda/items/<uuid:activity_id>/<any(done, todo):action>", ["POST"], "agenda.create",
+            Case("done", args={"activity_id": activity(), "action": "done"}, form={"customer": "1"}, hidden_without=(ONLY_MINE,),
+                 writes={"activity": {"done_at", "updated_at", "version"}, **TIMELINE, **AUDIT}, pinned=BY_OWNER)),
+    _tenant("agenda.item_ics", "/agenda/items/<uuid:activity_id>.ics", ["GET"], "agenda.read", Case(
+        args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
+    _tenant("agenda.feed", "/agenda/feed", ["GET"], "agenda.read"),
+    _tenant("agenda.new_feed", "/agenda/feed", ["POST"], "agenda.read", Case(
+        writes={"calendar_feed": {INSERT, DELETE}}, pinned={"calendar_feed": {"user_id": user("owner")}})),
+    _tenant("agenda.revoke_feed", "/agenda/feed/revoke", ["POST"], "agenda.read", Case(writes={"calendar_feed": {DELETE}})),
     _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
             query_params=("q", "folder", "page", "contact")),
@@ -410,6 +447,9 @@ SPEC = (
     # Public pages and accounts.
     _global("public.index", "/", ["GET"]),
     _global("public.health", "/health", ["GET"]),
+    # A calendar app reads the feed without a session: the token is the key (404 when unknown or revoked).
+    _global("calendar.feed", "/calendar/<tenant_slug>/<token>.ics", ["GET"], Case(
+        actor=ANONYMOUS, args={"tenant_slug": Ref("slug"), "token": Ref("feed")})),
     _global("public.organisations", "/orgs", ["GET"], Case(actor=USER), login=True),
     _global("public.set_language", "/lang", ["POST"], Case(
         actor=USER, form={"lang": "fr", "next": "/orgs"}, writes={"user_account": {"locale"}})),

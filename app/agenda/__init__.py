@@ -1,4 +1,5 @@
-"""Agenda: interactions logged on a customer (calls, meetings, e-mails, letters); planning comes next."""
+"""Agenda: interactions logged on a customer (calls, meetings, e-mails, letters), tasks and appointments planned
+on it, the agenda views and the calendar feed."""
 from flask import Blueprint
 
 bp = Blueprint("agenda", __name__, url_prefix="/agenda")

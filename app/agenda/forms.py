@@ -1,15 +1,25 @@
-"""The form that logs a call, a meeting, an e-mail or a letter."""
+"""The forms that log a call, a meeting, an e-mail or a letter, and plan a task or an appointment."""
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.agenda.labels import DIRECTION_LABELS, KIND_LABELS, MODE_LABELS
-from app.forms import as_choices, local_to_utc, parse_uuid, viewer_zone
-from app.models import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, utcnow
+from app.agenda import recurrence
+from app.agenda.labels import DIRECTION_LABELS, KIND_LABELS, MODE_LABELS, PLAN_LABELS, PRIORITY_LABELS, REPEAT_LABELS
+from app.forms import MultiCheckboxField, as_choices, local_to_utc, parse_uuid, viewer_zone
+from app.models import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, PLANNED_KINDS, PRIORITIES, utcnow
 
 MAX_BODY = 20000
 
@@ -27,11 +37,25 @@ class InteractionForm(FlaskForm):
     body = TextAreaField(_l("Summary"), validators=[Length(max=MAX_BODY)], render_kw={"rows": 5})
     # The customer's contacts (offer_contacts); an id that is not one of them is "not found" (404) in the view.
     contact_id = SelectField(_l("With"), choices=[], default="", validate_choice=False)
+    follow_up = DateField(_l("Follow up on"), validators=[Optional()])
     idempotency_key = HiddenField()
 
     def validate_contact_id(self, field):
-        if field.data and parse_uuid(field.data) is None:
-            raise ValidationError(_l("Not a valid choice."))
+        _check_contact(field)
+
+    def validate_follow_up(self, field):
+        if field.data and field.data < datetime.now(viewer_zone()).date():
+            raise ValidationError(_l("A follow-up is for today or later."))
+
+    def follow_up_values(self) -> dict | None:
+        """The follow-up task asked for: due at 09:00 that day in the viewer's zone."""
+        if not self.follow_up.data:
+            return None
+        subject = (self.title.data or "").strip() or (self.body.data or "").strip().split("\n")[0][:150]
+        title = str(_l("Follow up: %(subject)s", subject=subject)) if subject else str(_l("Follow up"))
+        due = local_to_utc(datetime.combine(self.follow_up.data, time(9)))
+        return {"kind": "task", "title": title[:200], "starts_at": due, "due_at": due, "priority": "normal",
+                "zone": viewer_zone().key}
 
     def validate_when(self, field):
         if field.data and local_to_utc(field.data) > utcnow():
@@ -49,6 +73,91 @@ class InteractionForm(FlaskForm):
         }
 
 
+def _check_contact(field):
+    if field.data and parse_uuid(field.data) is None:
+        raise ValidationError(_l("Not a valid choice."))
+
+
+class PlanForm(FlaskForm):
+    kind = SelectField(_l("What"), choices=as_choices(PLAN_LABELS.items()), default="task")
+    title = StringField(_l("Subject"), validators=[DataRequired(message=_l("Say what is planned.")), Length(max=200)])
+    starts = DateTimeLocalField(_l("When"), format="%Y-%m-%dT%H:%M", validators=[DataRequired(message=_l("Say when."))])
+    ends = DateTimeLocalField(_l("Ends"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    all_day = BooleanField(_l("All day"))
+    priority = SelectField(_l("Priority"), choices=as_choices(PRIORITY_LABELS.items()), default="normal")
+    # Active members of the team (offer_members); an unknown id is refused like any bad choice.
+    assignees = MultiCheckboxField(_l("For"), choices=[])
+    contact_id = SelectField(_l("With"), choices=[], default="", validate_choice=False)
+    location = StringField(_l("Place or link"), validators=[Length(max=200)])
+    body = TextAreaField(_l("Details"), validators=[Length(max=MAX_BODY)], render_kw={"rows": 4})
+    repeat = SelectField(_l("Repeats"), choices=as_choices(REPEAT_LABELS.items()), default="")
+    repeat_count = IntegerField(_l("How many times"), validators=[Optional(), NumberRange(min=2, max=recurrence.MAX_COUNT)],
+                                render_kw={"inputmode": "numeric", "min": 2, "max": recurrence.MAX_COUNT})
+    repeat_until = DateField(_l("Until"), validators=[Optional()])
+    idempotency_key = HiddenField()
+
+    def validate_contact_id(self, field):
+        _check_contact(field)
+
+    def validate_assignees(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one person."))
+
+    def validate_ends(self, field):
+        if self.kind.data == "appointment" and field.data and self.starts.data and field.data < self.starts.data:
+            raise ValidationError(_l("The end comes after the start."))
+
+    def validate_repeat(self, field):
+        if not field.data or self.kind.data != "appointment":
+            return
+        if not self.repeat_count.data and not self.repeat_until.data:
+            raise ValidationError(_l("Say how many times, or until when."))
+        first = self.starts.data.date() if self.starts.data else None
+        if self.repeat_until.data and first and not first <= self.repeat_until.data <= first + timedelta(
+                days=365 * recurrence.MAX_YEARS):
+            raise ValidationError(_l("The last day is after the first and within %(years)d years.",
+                                     years=recurrence.MAX_YEARS))
+
+    def values(self) -> dict:
+        kind = self.kind.data if self.kind.data in PLANNED_KINDS else "task"
+        zone = viewer_zone()
+        if self.all_day.data:
+            first = self.starts.data.date()
+            last = self.ends.data.date() if kind == "appointment" and self.ends.data else first
+            starts = local_to_utc(datetime.combine(first, time()))
+            ends = local_to_utc(datetime.combine(max(first, last) + timedelta(days=1), time())) if kind == "appointment" else None
+        else:
+            starts = local_to_utc(self.starts.data)
+            ends = (local_to_utc(self.ends.data) if self.ends.data else starts + timedelta(hours=1)) if kind == "appointment" else None
+        repeat = self.repeat.data if kind == "appointment" else ""
+        return {
+            "kind": kind, "title": self.title.data.strip(), "body": (self.body.data or "").strip(),
+            "starts_at": starts, "ends_at": ends, "all_day": bool(self.all_day.data),
+            "due_at": starts if kind == "task" else None,
+            "priority": self.priority.data if self.priority.data in PRIORITIES else "normal",
+            "location": (self.location.data or "").strip(), "zone": zone.key,
+            "recurrence": recurrence.make_rule(repeat, count=self.repeat_count.data,
+                                               until=None if self.repeat_count.data else self.repeat_until.data, zone=zone),
+        }
+
+    def assignee_ids(self) -> list[uuid.UUID]:
+        return [uuid.UUID(value) for value in self.assignees.data]
+
+
+def plan_form(members, contacts, *, me: uuid.UUID, contact_id=None, kind: str = "task", due: date | None = None) -> PlanForm:
+    """A blank plan: tomorrow 09:00 (or ``due``) in the viewer's zone, for the viewer, a fresh idempotency key."""
+    day = due or datetime.now(viewer_zone()).date() + timedelta(days=1)
+    form = PlanForm(formdata=None, kind=kind if kind in PLANNED_KINDS else "task", contact_id=str(contact_id or ""),
+                    starts=datetime.combine(day, time(9)), assignees=[str(me)], idempotency_key=uuid.uuid4().hex)
+    offer_people(form, members, contacts)
+    return form
+
+
+def offer_people(form: PlanForm, members, contacts) -> None:
+    form.assignees.choices = as_choices((m.user_id, m.user.name) for m in members if m.active)
+    offer_contacts(form, contacts)
+
+
 def interaction_form(contacts, contact_id=None, kind: str = "call") -> InteractionForm:
     """A blank form: now in the viewer's zone, the person preselected, a fresh idempotency key."""
     form = InteractionForm(formdata=None, kind=kind if kind in LOGGED_KINDS else "call", contact_id=str(contact_id or ""),
@@ -58,5 +167,5 @@ def interaction_form(contacts, contact_id=None, kind: str = "call") -> Interacti
     return form
 
 
-def offer_contacts(form: InteractionForm, contacts) -> None:
+def offer_contacts(form: InteractionForm | PlanForm, contacts) -> None:
     form.contact_id.choices = as_choices([("", _l("No one in particular"))] + [(c.id, c.full_name) for c in contacts])

@@ -1,4 +1,7 @@
 """How agenda items read, in one place for the form, the timeline and the card."""
+from datetime import datetime
+
+from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("E-mail"), "letter": _l("Letter")}
@@ -9,18 +12,49 @@ LAST_CONTACT_LABELS = {"outbound": _l("Last reached"), "inbound": _l("Last heard
 OUTCOMES = (_l("Reached"), _l("Left a message"), _l("No answer"), _l("Call back"), _l("Interested"), _l("Not interested"))
 
 
-def event_kind(kind: str) -> str:
-    """The timeline kind of a logged interaction: ``call`` → ``call_logged``."""
-    return f"{kind}_logged"
+PLAN_LABELS = {"task": _l("Task"), "appointment": _l("Appointment")}
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
+REPEAT_LABELS = {"": _l("Does not repeat"), "daily": _l("Every day"), "weekly": _l("Every week"),
+                 "monthly": _l("Every month")}
+STATE_LABELS = {"": _l("Done and to do"), "todo": _l("To do"), "done": _l("Done")}
+VIEW_LABELS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "list": _l("List")}
+
+
+def agenda_kind_label(kind: str) -> str:
+    return str({**KIND_LABELS, **PLAN_LABELS}.get(kind, kind))
+
+
+def event_kind(kind: str, what: str = "logged") -> str:
+    """The timeline kind of an agenda item: ``call`` → ``call_logged``, ``task`` → ``task_planned``."""
+    return f"{kind}_{what}"
 
 
 # The timeline's labels of those kinds.
 EVENT_LABELS = {event_kind(kind): label for kind, label in KIND_LABELS.items()}
+PLAN_EVENT_LABELS = {event_kind("task", "planned"): _l("Task planned"),
+                     event_kind("appointment", "planned"): _l("Appointment planned"),
+                     "activity_done": _l("Marked done"), "activity_reopened": _l("Marked to do again")}
+
+
+def repeat_label(rule: str) -> str:
+    """"Every week" for ``FREQ=WEEKLY;COUNT=4``; empty when it does not repeat."""
+    frequency = rule.split(";")[0].removeprefix("FREQ=").lower() if rule else ""
+    return str(REPEAT_LABELS.get(frequency, "")) if frequency else ""
+
+
+def _when(payload: dict) -> str:
+    if not payload.get("starts"):
+        return ""
+    starts = datetime.fromisoformat(payload["starts"])
+    return format_date(starts, "medium") if payload.get("all_day") else f"{format_date(starts, 'medium')} {format_time(starts, 'short')}"
 
 
 def interaction_facts(payload: dict) -> str:
-    """"We reached out · Reached · 12 min · In person · Via Roma 3" from an interaction event's payload."""
-    parts = [str(DIRECTION_LABELS.get(payload.get("direction"), "")), payload.get("outcome", ""),
+    """"We reached out · Reached · 12 min · In person · Via Roma 3" from an agenda event's payload;
+    "Tue 25 Nov 2026, 10:00 · High · Every week" for a planned one."""
+    parts = [_when(payload), str(PRIORITY_LABELS[payload["priority"]]) if payload.get("priority") in ("low", "high") else "",
+             repeat_label(payload.get("repeat", "")),
+             str(DIRECTION_LABELS.get(payload.get("direction"), "")), payload.get("outcome", ""),
              str(_l("%(n)d min", n=payload["duration"])) if payload.get("duration") else "",
              str(MODE_LABELS.get(payload.get("mode"), "")), payload.get("location", "")]
     return " · ".join(p for p in parts if p)

@@ -1,4 +1,4 @@
-"""Logging an interaction from a customer's or a contact's card."""
+"""Logging an interaction from a customer's or a contact's card (and the follow-up it asks for)."""
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
@@ -12,6 +12,25 @@ from app.permissions import require
 from app.thirdparties.services import get_thirdparty
 
 
+def contact_of(tp, value: str | None):
+    """The customer's contact named by a URL or form value: None when none is named, 404 when it is not theirs."""
+    if not value:
+        return None
+    contact = get_contact(g.viewer, parse_uuid(value))
+    if contact is None or contact.thirdparty_id != tp.id:
+        abort(404)  # someone else's contact, or another organisation's
+    return contact
+
+
+def back_to(tp, contact):
+    """Where a saved form returns: the contact's card when it came from there, else the customer's."""
+    if request.form.get("back") == "contact" and contact:
+        return url_for("tenant.contacts.show", contact_id=contact.id)
+    if request.form.get("back") == "agenda":
+        return url_for(".index")
+    return url_for("tenant.thirdparties.show", thirdparty_id=tp.id)
+
+
 def _page(tp, form, status=200):
     return render_page("agenda/log.html", "log_form", tp=tp, form=form, outcomes=OUTCOMES, status=status)
 
@@ -23,7 +42,7 @@ def log(thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
     contact = get_contact(g.viewer, parse_uuid(request.args.get("contact"))) if request.args.get("contact") else None
     return _page(tp, interaction_form(list_contacts_of(tp.id), contact.id if contact and contact.thirdparty_id == tp.id
-                                      else None, request.args.get("kind", "call")))
+                                      else None, request.args.get("kind", "call")))  # a stale link: nobody preselected
 
 
 @bp.post("/customers/<uuid:thirdparty_id>/log")
@@ -34,14 +53,12 @@ def save_log(thirdparty_id):
     offer_contacts(form, list_contacts_of(tp.id))
     if not form.validate_on_submit():
         return _page(tp, form, status=422)
-    contact = get_contact(g.viewer, parse_uuid(form.contact_id.data)) if form.contact_id.data else None
-    if form.contact_id.data and (contact is None or contact.thirdparty_id != tp.id):
-        abort(404)  # someone else's contact, or another organisation's
+    contact = contact_of(tp, form.contact_id.data)
+    follow_up = form.follow_up_values()
     activity, created = services.log_interaction(
         g.viewer, thirdparty_id=tp.id, contact_id=contact.id if contact else None, values=form.values(),
-        idempotency_key=(form.idempotency_key.data or "")[:64] or None)
+        idempotency_key=(form.idempotency_key.data or "")[:64] or None, follow_up=follow_up)
     if created:
-        flash(_("Logged on the timeline."), "success")
-    back = request.form.get("back") == "contact" and contact
-    return redirect_to(url_for("tenant.contacts.show", contact_id=contact.id) if back
-                       else url_for("tenant.thirdparties.show", thirdparty_id=tp.id))
+        flash(_("Logged on the timeline, and a follow-up added to your agenda.") if follow_up
+              else _("Logged on the timeline."), "success")
+    return redirect_to(back_to(tp, contact))

@@ -1,12 +1,16 @@
-"""Logging interactions on a customer's timeline, and the customer facts they give ("last contact")."""
+"""Logging interactions and planning tasks and appointments on a customer's timeline, each in one transaction;
+and the customer facts they give ("last contact")."""
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.agenda import recurrence
 from app.agenda.labels import event_kind
 from app.extensions import db
-from app.models import LOGGED_KINDS, Activity
+from app.models import LOGGED_KINDS, Activity, ActivityAssignee, utcnow
 from app.permissions import Viewer
 from app.timeline.services import record_event
 
@@ -43,19 +47,61 @@ def record_interaction(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, 
     return activity
 
 
-def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
-                    idempotency_key: str | None) -> tuple[Activity, bool]:
-    """Save a call, meeting, e-mail or letter that happened, and its timeline event, in one transaction.
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
-    A repeated ``idempotency_key`` (double tap, retried post) returns the first one; returns it and
-    whether it was created now.
+
+def record_plan(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
+                assignee_ids: list[uuid.UUID], idempotency_key: str | None = None) -> Activity:
+    """Add a task or an appointment, who it is for, and its timeline event to the session; the caller commits."""
+    activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=owner_id,
+                        idempotency_key=idempotency_key, **values)
+    activity.repeats_until = recurrence.last_end(activity.starts_at, activity.ends_at, activity.recurrence, activity.zone)
+    activity.assignees = [ActivityAssignee(user_id=user_id) for user_id in dict.fromkeys(assignee_ids)]
+    db.session.add(activity)
+    db.session.flush()
+    payload = {"starts": _moment(activity.starts_at), "ends": _moment(activity.ends_at), "all_day": activity.all_day,
+               "priority": activity.priority, "repeat": activity.recurrence, "location": activity.location,
+               "assignees": [str(user_id) for user_id in activity.assignee_ids]}
+    record_event(thirdparty_id=thirdparty_id, contact_id=contact_id, kind=event_kind(activity.kind, "planned"),
+                 subject_type="activity", subject_id=activity.id, actor_id=owner_id, title=activity.title,
+                 body=activity.body, payload={k: v for k, v in payload.items() if v not in (None, "", [], False)},
+                 required_right=EVENT_RIGHT)
+    return activity
+
+
+def plan(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
+         assignee_ids: list[uuid.UUID], idempotency_key: str | None) -> tuple[Activity, bool]:
+    """Save a task or an appointment and its timeline event in one transaction, once per form."""
+    return save_once(idempotency_key, lambda: record_plan(
+        viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values, assignee_ids=assignee_ids,
+        idempotency_key=idempotency_key))
+
+
+def set_done(viewer: Viewer, activity: Activity, done: bool) -> bool:
+    """Mark a planned item done (or to do again), on the timeline too; False when it already was."""
+    if (activity.done_at is not None) == done:
+        return False
+    activity.done_at = utcnow() if done else None
+    activity.updated_at = utcnow()
+    record_event(thirdparty_id=activity.thirdparty_id, contact_id=activity.contact_id,
+                 kind="activity_done" if done else "activity_reopened", subject_type="activity", subject_id=activity.id,
+                 actor_id=viewer.user_id, title=activity.title, required_right=EVENT_RIGHT)
+    db.session.commit()
+    return True
+
+
+def save_once(idempotency_key: str | None, build: Callable[[], Activity]) -> tuple[Activity, bool]:
+    """Run ``build`` (which adds an activity and its event) and commit, once per ``idempotency_key``.
+
+    A repeated key (double tap, retried post) returns the first activity; returns it and whether it
+    was created now.
     """
     existing = _replayed(idempotency_key)
     if existing is not None:
         return existing, False
     try:
-        activity = record_interaction(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values,
-                                      idempotency_key=idempotency_key)
+        activity = build()
     except IntegrityError:  # the same form sent twice at once: the other request saved it first
         db.session.rollback()
         existing = _replayed(idempotency_key)
@@ -64,6 +110,21 @@ def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uui
         return existing, False
     db.session.commit()
     return activity, True
+
+
+def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
+                    idempotency_key: str | None, follow_up: dict | None = None) -> tuple[Activity, bool]:
+    """Save a call, meeting, e-mail or letter that happened, and its timeline event, in one transaction;
+    with ``follow_up`` (a task's values), the follow-up task too, assigned to whoever logged it."""
+    def build():
+        activity = record_interaction(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values,
+                                      idempotency_key=idempotency_key)
+        if follow_up:
+            record_plan(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=follow_up,
+                        assignee_ids=[viewer.user_id])
+        return activity
+
+    return save_once(idempotency_key, build)
 
 
 def last_contacts(thirdparty_id: uuid.UUID) -> dict[str, object]:

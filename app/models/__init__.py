@@ -1,5 +1,14 @@
 """Every model, imported here so that Alembic autogenerate and the schema tests see them."""
-from app.models.activity import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, Activity
+from app.models.activity import (
+    DIRECTIONS,
+    LOGGED_KINDS,
+    MEETING_MODES,
+    PLANNED_KINDS,
+    PRIORITIES,
+    Activity,
+    ActivityAssignee,
+    CalendarFeed,
+)
 from app.models.audit import AuditEntry, AuditHead
 from app.models.base import Base, TenantScoped, new_id, utcnow
 from app.models.contact import PREFERRED_CHANNELS, Contact
@@ -15,7 +24,8 @@ from app.models.timeline import TimelineEvent
 from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitHit, User
 
 __all__ = [
-    "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "Activity",
+    "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "PLANNED_KINDS", "PRIORITIES", "Activity", "ActivityAssignee",
+    "CalendarFeed",
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",

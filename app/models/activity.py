@@ -1,4 +1,5 @@
-"""Agenda items: interactions logged by hand (calls, meetings, e-mails, letters), and later planned ones."""
+"""Agenda items: interactions logged by hand (calls, meetings, e-mails, letters) and planned ones
+(tasks and appointments), who they are assigned to, and each person's calendar feed."""
 import uuid
 from datetime import datetime
 
@@ -8,9 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base, TenantScoped, utcnow
 from app.models.user import User
 
-# What an activity is. Logged interactions happened; appointments and tasks (next steps of the
-# agenda issue) are planned, with a due date and a done state.
+# What an activity is. Logged interactions happened; tasks and appointments are planned: a task has a
+# due date and a done state, an appointment a start and an end and may repeat.
 LOGGED_KINDS = ("call", "meeting", "email", "letter")
+PLANNED_KINDS = ("task", "appointment")
+PRIORITIES = ("low", "normal", "high")
 DIRECTIONS = ("outbound", "inbound")
 MEETING_MODES = ("in_person", "online", "phone")
 
@@ -23,9 +26,12 @@ class Activity(TenantScoped, Base):
         UniqueConstraint("tenant_id", "idempotency_key"),  # a double tap logs one call, not two (T20)
         # "Last contact" per direction, and a customer's agenda by date.
         Index("ix_activity_thirdparty_time", "tenant_id", "thirdparty_id", "starts_at"),
+        # The agenda views: what starts in a window (a repeating item by the end of its last occurrence).
+        Index("ix_activity_agenda", "tenant_id", "starts_at"),
     )
     __audited__ = ("kind", "direction", "outcome", "title", "body", "starts_at", "ends_at", "duration_minutes",
-                   "meeting_mode", "location", "contact_id", "due_at", "done_at")
+                   "meeting_mode", "location", "contact_id", "due_at", "done_at", "priority", "recurrence",
+                   "zone", "all_day")
 
     thirdparty_id: Mapped[uuid.UUID]
     contact_id: Mapped[uuid.UUID | None]
@@ -41,6 +47,11 @@ class Activity(TenantScoped, Base):
     meeting_mode: Mapped[str | None] = mapped_column(String(12))
     location: Mapped[str] = mapped_column(String(200), default="")
     due_at: Mapped[datetime | None]
+    # An appointment that repeats: an RFC 5545 rule (``FREQ=WEEKLY;COUNT=10``) unfolded in ``zone``, so that
+    # 09:00 stays 09:00 across a daylight-saving change; ``repeats_until`` is the end of its last occurrence.
+    recurrence: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    repeats_until: Mapped[datetime | None]
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     done_at: Mapped[datetime | None]
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -50,5 +61,43 @@ class Activity(TenantScoped, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     owner: Mapped[User | None] = relationship(lazy="joined")
+    assignees: Mapped[list["ActivityAssignee"]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                               overlaps="activity")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def planned(self) -> bool:
+        return self.kind in PLANNED_KINDS
+
+    @property
+    def assignee_ids(self) -> list[uuid.UUID]:
+        return [a.user_id for a in self.assignees]
+
+
+class ActivityAssignee(TenantScoped, Base):
+    """A member of the team a task is assigned to, or who attends an appointment."""
+
+    __tablename__ = "activity_assignee"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "activity_id"], ["activity.tenant_id", "activity.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "activity_id", "user_id"),
+        Index("ix_activity_assignee_user", "tenant_id", "user_id"),  # "my agenda"
+    )
+
+    activity_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class CalendarFeed(TenantScoped, Base):
+    """A person's private calendar feed in one organisation: only the token's SHA-256 is kept."""
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"), UniqueConstraint("token_hash"))
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_read_at: Mapped[datetime | None]

@@ -6,6 +6,7 @@ from flask_babel import ngettext
 
 from app import customfields, tags
 from app.admin.services import get_member, list_members
+from app.agenda import queries as agenda_queries
 from app.agenda import services as agenda
 from app.agenda.labels import LAST_CONTACT_LABELS
 from app.contacts.services import list_contacts_of
@@ -97,6 +98,7 @@ def show(thirdparty_id):
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
         note_form=composer_form(), **documents.card_box(g.viewer, thirdparty_id=tp.id), **context,
         last_contacts=agenda.last_contacts(tp.id) if g.viewer.can("agenda.read") else None,
+        next_action=agenda_queries.next_action(tp.id) if g.viewer.can("agenda.read") else None,
         last_contact_labels=LAST_CONTACT_LABELS,
     )
 

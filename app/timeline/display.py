@@ -1,7 +1,7 @@
 """How timeline events read: a label per kind, field names, and the filters offered."""
 from flask_babel import lazy_gettext as _l
 
-from app.agenda.labels import EVENT_LABELS
+from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS
 
 KIND_LABELS = {
     "thirdparty_created": _l("Created"),
@@ -25,12 +25,14 @@ KIND_LABELS = {
     "document_downloaded": _l("Document downloaded"),
     "document_previewed": _l("Document viewed"),
     **EVENT_LABELS,
+    **PLAN_EVENT_LABELS,
 }
 
 # Filter groups shown to users: one choice may cover several kinds.
 KIND_FILTERS = {
     "notes": (_l("Notes"), ("note_added", "note_edited")),
     "interactions": (_l("Calls, meetings and e-mails"), tuple(EVENT_LABELS)),
+    "plans": (_l("Tasks and appointments"), tuple(PLAN_EVENT_LABELS)),
     "changes": (_l("Changes"), ("thirdparty_created", "thirdparty_updated", "thirdparty_archived", "thirdparty_restored")),
     "contacts": (_l("Contacts"), ("contact_added", "contact_updated", "contact_moved_in", "contact_moved_out",
                                   "contact_archived", "contact_restored")),
@@ -65,6 +67,7 @@ KIND_ICONS = {
     "document_uploaded": "📄", "document_version_added": "📄", "document_updated": "📄", "document_deleted": "🗑",
     "document_restored": "↺", "document_purged": "🗑", "document_downloaded": "⤓", "document_previewed": "👁",
     "call_logged": "☎", "meeting_logged": "👥", "email_logged": "✉", "letter_logged": "✉",
+    "task_planned": "☐", "appointment_planned": "📅", "activity_done": "☑", "activity_reopened": "☐",
 }
 
 

@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from itsdangerous import URLSafeTimedSerializer
@@ -16,6 +16,8 @@ from werkzeug.datastructures import FileStorage
 
 from app import customfields
 from app.admin.services import add_organisation
+from app.agenda import feeds
+from app.agenda import services as agenda_services
 from app.audit.services import ClientInfo, record_security_event
 from app.auth.passwords import hash_password
 from app.auth.services import password_reset_token
@@ -242,6 +244,13 @@ def _seed_history(app, side: Side) -> Side:
         note_id, private_id = note.id, private.id
         documents = _seed_documents(viewer, customer.id, c)
         versions["document"] = db.session.scalar(select(Document.version).where(Document.id == documents[("document", "")]))
+        due = datetime(2030, 1, 7, 8, tzinfo=UTC)
+        task, _ = agenda_services.plan(viewer, thirdparty_id=customer.id, contact_id=person.id, values={
+            "kind": "task", "title": f"Task {c}", "body": f"Details {c}", "starts_at": due, "due_at": due, "ends_at": None,
+            "all_day": False, "priority": "high", "location": f"Place {c}", "zone": "Europe/Paris", "recurrence": ""},
+            assignee_ids=[viewer.user_id], idempotency_key=None)
+        task_id = task.id
+        feed_token = feeds.new_token(viewer.user_id)
     objects = {
         ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
         ("contact", ""): person.id, ("contact", "archived"): gone.id, ("note", ""): note_id, ("note", "private"): private_id,
@@ -249,6 +258,7 @@ def _seed_history(app, side: Side) -> Side:
         **{("field", key): field_id for key, field_id in fields.items()},
         **{("version", kind): version for kind, version in versions.items()},
         **documents,
+        ("activity", ""): task_id, ("feed", ""): feed_token, ("slug", ""): side.slug,
     }
     return replace(side, objects=objects, secret=secret)
 
@@ -278,7 +288,10 @@ def _png() -> bytes:
 
 
 # Files the seeding and the upload cases of the spec send (``Ref("file", kind)``).
-FILES = {"pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "png": _png()}
+FILES = {"pdf": b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n", "png": _png(),
+         "ics": b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\nUID:security-suite@example.com\r\n"
+                b"DTSTAMP:20260101T000000Z\r\nDTSTART:20300108T090000Z\r\nDTEND:20300108T100000Z\r\n"
+                b"SUMMARY:Invitation\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"}
 
 
 def build_world(app) -> World:

@@ -1,0 +1,139 @@
+"""Reading the agenda: one item, a person's or the team's items in a window, overdue tasks, a customer's next action.
+
+Whose item is it: the people it is assigned to; an item assigned to nobody (a logged call) is its
+owner's. A member sees their own items, and the items on customers they may see; the team's agenda
+(other people's items) needs ``agenda.read_all``.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.agenda import recurrence
+from app.extensions import db
+from app.models import LOGGED_KINDS, PLANNED_KINDS, Activity, ActivityAssignee, SalesRep, ThirdParty, utcnow
+from app.permissions import Viewer
+
+MAX_ITEMS = 500  # one view never lists more; the page says so when it is cut
+
+
+def belongs_to(user_ids):
+    """The SQL condition "the item is one of these people's" (assigned to them, or theirs if assigned to nobody)."""
+    assigned = exists().where(ActivityAssignee.tenant_id == Activity.tenant_id, ActivityAssignee.activity_id == Activity.id)
+    return or_(exists().where(ActivityAssignee.tenant_id == Activity.tenant_id, ActivityAssignee.activity_id == Activity.id,
+                              ActivityAssignee.user_id.in_(user_ids)),
+               and_(Activity.owner_id.in_(user_ids), ~assigned))
+
+
+def _customer_visible(viewer: Viewer):
+    if viewer.sees_all("thirdparty"):
+        return None
+    return exists().where(SalesRep.tenant_id == Activity.tenant_id, SalesRep.thirdparty_id == Activity.thirdparty_id,
+                          SalesRep.membership_id == viewer.membership_id)
+
+
+def readable(viewer: Viewer):
+    """The items ``viewer`` may open: their own, and those on customers they may see (None: every item)."""
+    customer = _customer_visible(viewer)
+    if customer is None:
+        return None
+    return or_(belongs_to([viewer.user_id]), Activity.owner_id == viewer.user_id, customer)
+
+
+def get_item(viewer: Viewer, activity_id: uuid.UUID | None) -> Activity | None:
+    """The agenda item if it exists in this tenant and ``viewer`` may see it."""
+    if activity_id is None or not viewer.can("agenda.read"):
+        return None
+    stmt = select(Activity).where(Activity.id == activity_id)
+    condition = readable(viewer)
+    return db.session.scalar(stmt if condition is None else stmt.where(condition))
+
+
+@dataclass(frozen=True)
+class AgendaQuery:
+    people: tuple[uuid.UUID, ...] | None  # None: the whole team
+    kinds: tuple[str, ...] = ()
+    thirdparty_id: uuid.UUID | None = None
+    state: str = ""  # "todo", "done" or both
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One appearance of an item in the agenda (a repeating appointment appears once per date)."""
+
+    item: Activity
+    starts_at: datetime
+    ends_at: datetime | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.item.kind == "task" and self.item.done_at is None and self.starts_at < utcnow()
+
+
+def _filtered(viewer: Viewer, query: AgendaQuery):
+    stmt = select(Activity).options(selectinload(Activity.assignees))
+    if query.people is not None:
+        stmt = stmt.where(belongs_to(query.people) if query.people else false())
+    condition = readable(viewer)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if query.kinds:
+        stmt = stmt.where(Activity.kind.in_(query.kinds))
+    if query.thirdparty_id:
+        stmt = stmt.where(Activity.thirdparty_id == query.thirdparty_id)
+    if query.state == "todo":
+        stmt = stmt.where(Activity.kind.in_(PLANNED_KINDS), Activity.done_at.is_(None))
+    elif query.state == "done":
+        stmt = stmt.where(or_(Activity.kind.in_(LOGGED_KINDS), Activity.done_at.is_not(None)))
+    return stmt
+
+
+def occurrences_between(viewer: Viewer, query: AgendaQuery, start: datetime, end: datetime) -> tuple[list[Occurrence], bool]:
+    """Every occurrence in ``[start, end)`` in time order, and whether the list was cut at MAX_ITEMS."""
+    one_off = and_(Activity.recurrence == "", func.coalesce(Activity.ends_at, Activity.starts_at) >= start)
+    repeating = and_(Activity.recurrence != "", Activity.repeats_until >= start)
+    stmt = _filtered(viewer, query).where(Activity.starts_at < end, or_(one_off, repeating))
+    items = db.session.scalars(stmt.order_by(Activity.starts_at, Activity.id).limit(MAX_ITEMS + 1)).unique().all()
+    found = [Occurrence(item, s, e) for item in items[:MAX_ITEMS]
+             for s, e in recurrence.occurrences(item.starts_at, item.ends_at, item.recurrence, item.zone, start, end)]
+    found.sort(key=lambda o: (o.starts_at, str(o.item.id)))
+    return found[:MAX_ITEMS], len(items) > MAX_ITEMS or len(found) > MAX_ITEMS
+
+
+def overdue(viewer: Viewer, query: AgendaQuery) -> list[Occurrence]:
+    """Tasks still to do whose due date has passed, oldest first."""
+    stmt = _filtered(viewer, query).where(Activity.kind == "task", Activity.done_at.is_(None), Activity.starts_at < utcnow())
+    items = db.session.scalars(stmt.order_by(Activity.starts_at, Activity.id).limit(MAX_ITEMS)).unique().all()
+    return [Occurrence(item, item.starts_at, item.ends_at) for item in items]
+
+
+def next_action(thirdparty_id: uuid.UUID) -> Occurrence | None:
+    """A customer's next planned action: the oldest task still to do, else the next appointment to come."""
+    now = utcnow()
+    stmt = select(Activity).where(Activity.thirdparty_id == thirdparty_id, Activity.kind.in_(PLANNED_KINDS),
+                                  Activity.done_at.is_(None),
+                                  or_(Activity.kind == "task",
+                                      func.coalesce(Activity.repeats_until, Activity.ends_at, Activity.starts_at) >= now))
+    found = []
+    for item in db.session.scalars(stmt.order_by(Activity.starts_at).limit(20)):
+        start = item.starts_at if item.kind == "task" else recurrence.next_occurrence(
+            item.starts_at, item.ends_at, item.recurrence, item.zone, now)
+        if start is not None:
+            found.append(Occurrence(item, start, start + (item.ends_at - item.starts_at) if item.ends_at else None))
+    return min(found, key=lambda o: o.starts_at, default=None)
+
+
+def feed_items(user_id: uuid.UUID, since: datetime) -> list[Activity]:
+    """A person's planned items still running or to come after ``since``, for their calendar feed."""
+    stmt = select(Activity).where(belongs_to([user_id]), Activity.kind.in_(PLANNED_KINDS),
+                                  func.coalesce(Activity.repeats_until, Activity.ends_at, Activity.starts_at) >= since)
+    return db.session.scalars(stmt.order_by(Activity.starts_at).limit(MAX_ITEMS)).unique().all()
+
+
+def customer_names(ids) -> dict[uuid.UUID, str]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(ThirdParty.id, ThirdParty.name).where(ThirdParty.id.in_(ids))).all())

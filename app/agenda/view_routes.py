@@ -1,0 +1,116 @@
+"""The agenda: a person's or the team's items by day, week, month or as a list, overdue tasks, and the calendar feed."""
+from datetime import date, datetime, time, timedelta
+
+from flask import flash, g, request, url_for
+from flask_babel import gettext as _
+
+from app.admin.services import list_members
+from app.agenda import bp, feeds, queries
+from app.agenda.labels import KIND_LABELS, PLAN_LABELS, STATE_LABELS, VIEW_LABELS
+from app.forms import local_to_utc, parse_uuid, viewer_zone
+from app.htmx import redirect_to, render_page
+from app.permissions import require
+from app.thirdparties.services import get_thirdparty
+
+LIST_DAYS = 30
+
+
+def _default_view() -> str:
+    """A day list on phones (the browser says so), the week elsewhere."""
+    mobile = request.headers.get("Sec-CH-UA-Mobile") == "?1" or "Mobi" in request.headers.get("User-Agent", "")
+    return "day" if mobile else "week"
+
+
+def _window(view: str, day: date) -> tuple[date, date]:
+    """The first day shown and the day after the last."""
+    if view == "day":
+        return day, day + timedelta(days=1)
+    if view == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=7)
+    if view == "month":
+        first = day.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        start = first - timedelta(days=first.weekday())  # the grid starts on a Monday...
+        return start, after + timedelta(days=(7 - after.weekday()) % 7)  # ...and ends on a Sunday
+    return day, day + timedelta(days=LIST_DAYS)
+
+
+def _step(view: str, day: date, forward: bool) -> date:
+    sign = 1 if forward else -1
+    if view == "month":
+        first = day.replace(day=1)
+        return (first + timedelta(days=32)).replace(day=1) if forward else (first - timedelta(days=1)).replace(day=1)
+    return day + timedelta(days=sign * {"day": 1, "week": 7}.get(view, LIST_DAYS))
+
+
+def _people(who: str, members) -> tuple[str, tuple | None]:
+    """Whose agenda: the viewer's, the team's, or one member's (those two need ``agenda.read_all``)."""
+    if who == "team" and g.viewer.can("agenda.read_all"):
+        return who, None
+    member = parse_uuid(who)
+    if member and member != g.viewer.user_id and g.viewer.can("agenda.read_all") and any(m.user_id == member for m in members):
+        return who, (member,)
+    return "me", (g.viewer.user_id,)
+
+
+@bp.get("/")
+@require("agenda.read")
+def index():
+    """My agenda (or the team's): what is planned and what happened, with overdue tasks on top."""
+    args = request.args
+    view = args.get("view") if args.get("view") in VIEW_LABELS else _default_view()
+    today = datetime.now(viewer_zone()).date()
+    try:
+        day = date.fromisoformat(args.get("date", "")) if args.get("date") else today
+        first, after = _window(view, day)
+        start, end = local_to_utc(datetime.combine(first, time())), local_to_utc(datetime.combine(after, time()))
+    except (ValueError, OverflowError):  # a malformed date, or one at the edge of the calendar
+        day = today
+        first, after = _window(view, day)
+        start, end = local_to_utc(datetime.combine(first, time())), local_to_utc(datetime.combine(after, time()))
+    members = list_members()
+    who, people = _people(args.get("who", "me"), members)
+    kind = args.get("kind", "")
+    customer = get_thirdparty(g.viewer, parse_uuid(args.get("customer"))) if args.get("customer") else None
+    query = queries.AgendaQuery(people=people, kinds=(kind,) if kind in {**KIND_LABELS, **PLAN_LABELS} else (),
+                                thirdparty_id=customer.id if customer else None,
+                                state=args.get("state") if args.get("state") in STATE_LABELS else "")
+    found, cut = queries.occurrences_between(g.viewer, query, start, end)
+    overdue = queries.overdue(g.viewer, query) if query.state != "done" and query.kinds in ((), ("task",)) else []
+    by_day = {}
+    for occurrence in found:
+        by_day.setdefault(occurrence.starts_at.astimezone(viewer_zone()).date(), []).append(occurrence)
+    days = [first + timedelta(days=n) for n in range((after - first).days)]
+    filters = {"view": view, "date": day.isoformat(), "who": who, "kind": kind if query.kinds else "",
+               "customer": str(customer.id) if customer else "", "state": query.state}
+    return render_page(
+        "agenda/index.html", "agenda_body", view=view, day=day, today=today, days=days, by_day=by_day, found=found, cut=cut,
+        overdue=overdue, customers=queries.customer_names({o.item.thirdparty_id for o in found + overdue}),
+        customer=customer, members=[m for m in members if m.active], filters=filters,
+        previous_day=_step(view, day, False), next_day=_step(view, day, True), first=first, last=after - timedelta(days=1),
+        kind_choices={**PLAN_LABELS, **KIND_LABELS}, state_choices=STATE_LABELS, view_choices=VIEW_LABELS)
+
+
+@bp.get("/feed")
+@require("agenda.read")
+def feed():
+    """The calendar feed page: subscribe from Google Calendar, Outlook or Apple Calendar; reset or stop it."""
+    return render_page("agenda/feed.html", has_feed=feeds.has_feed(g.viewer.user_id), feed_url=None)
+
+
+@bp.post("/feed")
+@require("agenda.read")
+def new_feed():
+    """Make a new private address (the previous one stops working) and show it, once."""
+    token = feeds.new_token(g.viewer.user_id)
+    url = url_for("calendar.feed", tenant_slug=g.tenant.slug, token=token, _external=True)
+    return render_page("agenda/feed.html", "feed_box", has_feed=True, feed_url=url)
+
+
+@bp.post("/feed/revoke")
+@require("agenda.read")
+def revoke_feed():
+    feeds.revoke(g.viewer.user_id)  # already stopped: the same answer
+    flash(_("Your calendar address no longer works. Calendars subscribed to it stop updating."), "success")
+    return redirect_to(url_for(".feed"))
