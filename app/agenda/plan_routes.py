@@ -62,11 +62,11 @@ def import_ics(thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
     upload = request.files.get("invitation")
     data = upload.read(ical.MAX_INVITATION_BYTES + 1) if upload else b""
-    problem = None
+    problem, status = None, 422
     if not data:
         problem = _("Choose an invitation file (.ics).")
     elif len(data) > ical.MAX_INVITATION_BYTES:
-        problem = _("This file is too large for an invitation.")
+        problem, status = _("This file is too large for an invitation."), 413
     else:
         try:
             invitations = ical.read_invitations(data, viewer_zone())
@@ -74,7 +74,7 @@ def import_ics(thirdparty_id):
             problem = _("This file is not a calendar invitation Storia can read.")
     if problem:
         form = plan_form(list_members(), list_contacts_of(tp.id), me=g.viewer.user_id, kind="appointment")
-        return _page(tp, form, status=422, import_error=problem)
+        return _page(tp, form, status=status, import_error=problem)
     added = 0
     for invitation in invitations:
         values = {**invitation.values, "title": invitation.values["title"] or str(PLAN_LABELS["appointment"])}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import icalendar
 from sqlalchemy import select, update
 
+from app.agenda import ical
 from app.extensions import db
 from app.models import Activity, CalendarFeed, Membership
 from app.tenancy import tenant_context
@@ -145,14 +146,16 @@ def test_an_invitation_is_imported_once(app, tenant, owner):
     assert "Appointment planned" in card and "Supplier call" in card and "Every week" in card
 
 
-def test_a_file_that_is_not_an_invitation_is_refused_with_the_reason(app, tenant, owner):
+def test_a_file_that_is_not_an_invitation_is_refused_with_the_reason(app, tenant, owner, monkeypatch):
+    monkeypatch.setattr(ical, "MAX_INVITATION_BYTES", 16 * 1024)  # a small limit: the test client spools big bodies to files
     tp = make_thirdparty(app, tenant)
     for data, reason in [(b"", "Choose an invitation file"), (b"%PDF-1.4 not a calendar", "not a calendar invitation"),
                          (b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "not a calendar invitation"),
                          (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
                           "not a calendar invitation"),
-                         (b"X" * (600 * 1024), "too large")]:
+                         (b"X" * (20 * 1024), "too large")]:
         response = _import(owner, tenant, tp, data)
-        assert response.status_code == 422 and reason in response.get_data(as_text=True), reason
+        assert response.status_code == (413 if reason == "too large" else 422), reason
+        assert reason in response.get_data(as_text=True), reason
     with app.app_context(), tenant_context(tenant.id):
         assert db.session.scalars(select(Activity)).all() == []

@@ -41,7 +41,9 @@ CHROMIUM_ARGS = [
 REQUIRE_BROWSER = os.environ.get("STORIA_REQUIRE_BROWSER") == "1"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+# A phone says so in its user agent too (the agenda opens on the day list there).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "user_agent": "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 # Reports Content-Security-Policy violations as console errors, whatever Chromium itself logs.

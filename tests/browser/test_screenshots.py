@@ -25,6 +25,7 @@ SLUG = "bottega-lunga"
 PHONE_WIDTH = 390
 CUSTOMER = "Manifattura Tessile Montagnani della Rovere e Figli S.p.A."
 CONTACT = "Maria Vittoria Giovanna Bellincioni-Serravalle"
+TASK = "Richiamare la signora Bellincioni-Serravalle per confermare la consegna dei campioni autunnali"
 DOCUMENT = "Contratto quadro di fornitura tessuti 2026-2028 firmato da entrambe le parti.pdf"
 
 
@@ -69,6 +70,12 @@ SCREENS = [
     Screen("documents-find", f"/{SLUG}/documents/?q=contratto", "Documents"),
     Screen("documents-trash", f"/{SLUG}/documents/trash", "Trash"),
     Screen("log-interaction", f"/{SLUG}/agenda/customers/{{customer}}/log?contact={{contact}}", "Log an interaction"),
+    Screen("plan", f"/{SLUG}/agenda/customers/{{customer}}/plan?contact={{contact}}", "Plan a task or an appointment"),
+    Screen("agenda", f"/{SLUG}/agenda/", "Agenda"),
+    Screen("agenda-week", f"/{SLUG}/agenda/?view=week&who=team", "Agenda"),
+    Screen("agenda-month", f"/{SLUG}/agenda/?view=month", "Agenda"),
+    Screen("agenda-item", f"/{SLUG}/agenda/items/{{task}}", TASK),
+    Screen("calendar-feed", f"/{SLUG}/agenda/feed", "Your calendar feed"),
     Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
     Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),
 ]
@@ -129,10 +136,37 @@ def history(app, organisation):
                           idempotency_key=None, body="Private: credit limit 20,000 EUR until the March invoices are paid.")
         note_id = note.id
         documents = _documents(viewer, customer.id)
+        task_id = _agenda(viewer, customer.id, contact.id)
     for n in range(6):
         add_event(app, organisation, customer.id, title=CUSTOMER, payload={"changes": {"website": [
             f"https://old-{n}.example.com/a-rather-long-path/to-an-old-catalogue", "https://new.example.com"]}})
-    return {"customer": customer.id, "contact": contact.id, "note": note_id, **documents}
+    return {"customer": customer.id, "contact": contact.id, "note": note_id, "task": task_id, **documents}
+
+
+def _agenda(viewer, customer_id, contact_id):
+    """An overdue task with a long title, a weekly appointment, a task done and a logged call, around today."""
+    from datetime import timedelta
+
+    from app.agenda import services
+
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+
+    def plan(title, kind, starts, **values):
+        item, _ = services.plan(viewer, thirdparty_id=customer_id, contact_id=contact_id, values={
+            "kind": kind, "title": title, "body": "", "starts_at": starts, "due_at": starts if kind == "task" else None,
+            "ends_at": starts + timedelta(hours=1) if kind == "appointment" else None, "all_day": False,
+            "priority": "normal", "location": "", "zone": "Europe/Rome", "recurrence": "", **values},
+            assignee_ids=[viewer.user_id], idempotency_key=None)
+        return item
+
+    task = plan(TASK, "task", now - timedelta(days=1), priority="high")
+    plan("Riunione settimanale con l'ufficio acquisti della manifattura", "appointment", now + timedelta(hours=2),
+         recurrence="FREQ=WEEKLY;COUNT=6", location="https://meet.example.com/manifattura-tessile-riunione-settimanale")
+    services.set_done(viewer, plan("Send the autumn samples", "task", now + timedelta(hours=3)), True)
+    services.log_interaction(viewer, thirdparty_id=customer_id, contact_id=contact_id, idempotency_key=None, values={
+        "kind": "call", "direction": "inbound", "starts_at": now - timedelta(hours=3), "duration_minutes": 12,
+        "outcome": "Reached", "title": "Asked for the new price list", "body": "", "meeting_mode": None, "location": ""})
+    return task.id
 
 
 def _documents(viewer, customer_id) -> dict:
@@ -188,7 +222,8 @@ def test_phone_page(screen, organisation, history, pages, sign_in, shot):
     _check(page, screen, shot, "phone")
 
 
-@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card", "documents", "document-image"])
+@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card", "documents", "document-image", "agenda-week",
+                                  "agenda-month"])
 def test_desktop_page(name, organisation, history, pages, sign_in, shot):
     screen = next(s for s in SCREENS if s.name == name)
     page = pages.desktop()
