@@ -77,6 +77,27 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException("REDIS_URL is not set: jobs already run inside the web process.")
         run_worker(current_app._get_current_object(), burst=burst)
 
+    @app.cli.group("agenda")
+    def agenda():
+        """Agenda reminders."""
+
+    @agenda.command("remind")
+    @click.option("--every", type=int, default=0, help="Run again every N seconds (a clock process) instead of once.")
+    def agenda_remind(every):
+        """Make and e-mail the reminders whose time has come, in every organisation (each one once)."""
+        import time
+
+        from app.agenda.reminders import send_due
+
+        while True:
+            for slug in _each_tenant():
+                made = send_due()
+                if made:
+                    click.echo(f"{slug}: {made} reminders")
+            if not every:
+                return
+            time.sleep(every)
+
     @app.cli.group("documents")
     def documents():
         """Stored files: trash purge and reconciliation with the store."""

@@ -72,6 +72,8 @@ class Config:
     PASSWORD_RESET_MAX_AGE = timedelta(minutes=_int("PASSWORD_RESET_MINUTES", 60))
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
 
+    # The address people reach the app at, for links in e-mails sent outside a request (reminders).
+    APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:5000")
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
 from app.agenda.labels import agenda_kind_label, interaction_facts
+from app.agenda.reminders import pending_count
 from app.extensions import db, htmx, login_manager
 from app.i18n import human_size
 from app.models import utcnow
@@ -79,6 +80,12 @@ def day_label(moment) -> str:
     if (today - day).days == 1:
         return str(_l("Yesterday"))
     return format_date(day, "full")
+
+
+def reminder_count() -> int:
+    """The signed-in member's reminders waiting in the app (the agenda's badge)."""
+    viewer = g.get("viewer")
+    return pending_count(viewer.user_id) if viewer is not None and viewer.can("agenda.read") else 0
 
 
 def web_link(url: str) -> str:
@@ -182,7 +189,7 @@ def register_web(app: Flask) -> None:
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
         interaction_facts=interaction_facts, agenda_kind_label=agenda_kind_label,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
-        current_viewer=lambda: g.get("viewer"),
+        current_viewer=lambda: g.get("viewer"), reminder_count=reminder_count,
     )
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

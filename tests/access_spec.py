@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from app.admin.catalog_forms import CustomFieldForm, NumberingForm, TagForm
 from app.admin.forms import GroupForm, InviteForm, MemberRoleForm, RoleForm, SettingsForm
-from app.agenda.forms import InteractionForm, PlanForm
+from app.agenda.forms import InteractionForm, PlanForm, ReminderSettingsForm
 from app.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -371,6 +371,15 @@ SPEC = (
     _tenant("agenda.new_feed", "/agenda/feed", ["POST"], "agenda.read", Case(
         writes={"calendar_feed": {INSERT, DELETE}}, pinned={"calendar_feed": {"user_id": user("owner")}})),
     _tenant("agenda.revoke_feed", "/agenda/feed/revoke", ["POST"], "agenda.read", Case(writes={"calendar_feed": {DELETE}})),
+    _tenant("agenda.save_reminder_settings", "/agenda/reminders/settings", ["POST"], "agenda.read", Case(
+        form={"lead": "60", "by_email": ""}, form_class=ReminderSettingsForm,
+        writes={"membership": {"reminder_minutes", "reminder_email"}},
+        pinned={"membership": {"reminder_minutes": 60, "reminder_email": False}})),
+    # Dismisses the actor's own reminders of the item (the seeded one is the owner's).
+    _tenant("agenda.dismiss_reminder", "/agenda/items/<uuid:activity_id>/reminders/dismiss", ["POST"], "agenda.read", Case(
+        args={"activity_id": activity()}, hidden_without=(ONLY_MINE,), writes={"reminder": {"dismissed_at"}})),
+    _tenant("agenda.dismiss_reminders", "/agenda/reminders/dismiss", ["POST"], "agenda.read", Case(
+        writes={"reminder": {"dismissed_at"}})),
     _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
             query_params=("q", "folder", "page", "contact")),

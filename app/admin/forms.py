@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
+from app.agenda.reminders import LEAD_LABELS
 from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
@@ -38,6 +39,8 @@ class SettingsForm(FlaskForm):
     locale = language_field(_l("Language of documents"))
     timezone = timezone_field()
     document_folders = TextAreaField(_l("Folders every customer starts with"), render_kw={"rows": 5})
+    reminder_minutes = SelectField(_l("Agenda reminders, unless a person chooses otherwise"),
+                                   choices=as_choices(LEAD_LABELS.items()), default="30")
 
     def validate_document_folders(self, field):
         lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]

@@ -124,13 +124,14 @@ def revoke_invitation(invitation_id):
 @bp.route("/settings", methods=["GET", "POST"])
 @require("admin.settings")
 def settings():
-    """Change the organisation's name, document language, time zone and customers' default folders."""
+    """Change the organisation's name, document language, time zone, customers' default folders and reminders."""
     tenant = g.tenant
     form = SettingsForm(name=tenant.name, locale=tenant.locale, timezone=tenant.timezone,
-                        document_folders="\n".join(tenant.document_folders or []))
+                        document_folders="\n".join(tenant.document_folders or []), reminder_minutes=str(tenant.reminder_minutes))
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
-                                 client_info(), document_folders=form.folder_list())
+                                 client_info(), document_folders=form.folder_list(),
+                                 reminder_minutes=int(form.reminder_minutes.data))
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
     return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,

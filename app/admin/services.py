@@ -187,10 +187,11 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
 
 
 def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo,
-                    document_folders: list[str] | None = None) -> None:
+                    document_folders: list[str] | None = None, reminder_minutes: int | None = None) -> None:
     """Save the organisation's settings (``document_folders``: None for the defaults in its language)."""
     changed = {k: v for k, v in (("name", name.strip()), ("locale", locale), ("timezone", timezone),
-                                 ("document_folders", document_folders)) if getattr(tenant, k) != v}
+                                 ("document_folders", document_folders), ("reminder_minutes", reminder_minutes))
+               if getattr(tenant, k) != v and not (k == "reminder_minutes" and v is None)}
     for key, value in changed.items():
         setattr(tenant, key, value)
     if changed:

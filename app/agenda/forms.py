@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from app.agenda import recurrence
 from app.agenda.labels import DIRECTION_LABELS, KIND_LABELS, MODE_LABELS, PLAN_LABELS, PRIORITY_LABELS, REPEAT_LABELS
+from app.agenda.reminders import LEAD_LABELS
 from app.forms import MultiCheckboxField, as_choices, local_to_utc, parse_uuid, viewer_zone
 from app.models import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, PLANNED_KINDS, PRIORITIES, utcnow
 
@@ -94,6 +95,8 @@ class PlanForm(FlaskForm):
     repeat_count = IntegerField(_l("How many times"), validators=[Optional(), NumberRange(min=2, max=recurrence.MAX_COUNT)],
                                 render_kw={"inputmode": "numeric", "min": 2, "max": recurrence.MAX_COUNT})
     repeat_until = DateField(_l("Until"), validators=[Optional()])
+    reminder = SelectField(_l("Reminder"), choices=as_choices([("", _l("As each person chose"))] + list(LEAD_LABELS.items())),
+                           default="")
     idempotency_key = HiddenField()
 
     def validate_contact_id(self, field):
@@ -138,10 +141,23 @@ class PlanForm(FlaskForm):
             "location": (self.location.data or "").strip(), "zone": zone.key,
             "recurrence": recurrence.make_rule(repeat, count=self.repeat_count.data,
                                                until=None if self.repeat_count.data else self.repeat_until.data, zone=zone),
+            "reminder_minutes": int(self.reminder.data) if self.reminder.data else None,
         }
 
     def assignee_ids(self) -> list[uuid.UUID]:
         return [uuid.UUID(value) for value in self.assignees.data]
+
+
+class ReminderSettingsForm(FlaskForm):
+    """A person's own reminder defaults in this organisation."""
+
+    lead = SelectField(_l("Remind me"), choices=[])
+    by_email = BooleanField(_l("Also by e-mail"))
+
+    def offer(self, organisation_default: int) -> "ReminderSettingsForm":
+        default = _l("As the organisation chose (%(lead)s)", lead=LEAD_LABELS.get(organisation_default, ""))
+        self.lead.choices = as_choices([("", default)] + list(LEAD_LABELS.items()))
+        return self
 
 
 def plan_form(members, contacts, *, me: uuid.UUID, contact_id=None, kind: str = "task", due: date | None = None) -> PlanForm:

@@ -1,14 +1,17 @@
 """The agenda: a person's or the team's items by day, week, month or as a list, overdue tasks, and the calendar feed."""
 from datetime import date, datetime, time, timedelta
 
-from flask import flash, g, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app.admin.services import list_members
-from app.agenda import bp, feeds, queries
+from app.agenda import bp, feeds, queries, reminders
+from app.agenda.forms import ReminderSettingsForm
 from app.agenda.labels import KIND_LABELS, PLAN_LABELS, STATE_LABELS, VIEW_LABELS
+from app.extensions import db
 from app.forms import local_to_utc, parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page
+from app.models import Membership
 from app.permissions import require
 from app.thirdparties.services import get_thirdparty
 
@@ -85,18 +88,63 @@ def index():
     filters = {"view": view, "date": day.isoformat(), "who": who, "kind": kind if query.kinds else "",
                "customer": str(customer.id) if customer else "", "state": query.state}
     return render_page(
-        "agenda/index.html", "agenda_body", view=view, day=day, today=today, days=days, by_day=by_day, found=found, cut=cut,
+        "agenda/index.html", "agenda_body", reminders=reminders.pending(g.viewer.user_id), view=view, day=day, today=today,
+        days=days, by_day=by_day, found=found, cut=cut,
         overdue=overdue, customers=queries.customer_names({o.item.thirdparty_id for o in found + overdue}),
         customer=customer, members=[m for m in members if m.active], filters=filters,
         previous_day=_step(view, day, False), next_day=_step(view, day, True), first=first, last=after - timedelta(days=1),
         kind_choices={**PLAN_LABELS, **KIND_LABELS}, state_choices=STATE_LABELS, view_choices=VIEW_LABELS)
 
 
+def _membership() -> Membership:
+    return db.session.get(Membership, (g.tenant.id, g.viewer.membership_id))
+
+
+def _settings_form(formdata=None) -> ReminderSettingsForm:
+    membership = _membership()
+    lead = "" if membership.reminder_minutes is None else str(membership.reminder_minutes)
+    form = ReminderSettingsForm(formdata=formdata, lead=lead, by_email=membership.reminder_email)
+    return form.offer(g.tenant.reminder_minutes)
+
+
 @bp.get("/feed")
 @require("agenda.read")
 def feed():
-    """The calendar feed page: subscribe from Google Calendar, Outlook or Apple Calendar; reset or stop it."""
-    return render_page("agenda/feed.html", has_feed=feeds.has_feed(g.viewer.user_id), feed_url=None)
+    """Calendar and reminders: the feed to subscribe to from Google Calendar, Outlook or Apple Calendar, and
+    how long before an item the person is reminded."""
+    return render_page("agenda/feed.html", has_feed=feeds.has_feed(g.viewer.user_id), feed_url=None,
+                       settings_form=_settings_form())
+
+
+@bp.post("/reminders/settings")
+@require("agenda.read")
+def save_reminder_settings():
+    form = _settings_form(request.form)
+    if not form.validate_on_submit():
+        return render_page("agenda/feed.html", "reminder_settings", has_feed=feeds.has_feed(g.viewer.user_id),
+                           feed_url=None, settings_form=form, status=422)
+    membership = _membership()
+    membership.reminder_minutes = int(form.lead.data) if form.lead.data else None
+    membership.reminder_email = bool(form.by_email.data)
+    db.session.commit()
+    flash(_("Your reminder settings are saved."), "success")
+    return redirect_to(url_for(".feed"))
+
+
+@bp.post("/items/<uuid:activity_id>/reminders/dismiss")
+@require("agenda.read")
+def dismiss_reminder(activity_id):
+    """Dismiss the viewer's reminders of one item (an item they may not see is not found)."""
+    item = queries.get_item(g.viewer, activity_id) or abort(404)
+    reminders.dismiss(g.viewer.user_id, activity_id=item.id)
+    return redirect_to(url_for(".index"))
+
+
+@bp.post("/reminders/dismiss")
+@require("agenda.read")
+def dismiss_reminders():
+    reminders.dismiss(g.viewer.user_id)
+    return redirect_to(url_for(".index"))
 
 
 @bp.post("/feed")
@@ -105,7 +153,7 @@ def new_feed():
     """Make a new private address (the previous one stops working) and show it, once."""
     token = feeds.new_token(g.viewer.user_id)
     url = url_for("calendar.feed", tenant_slug=g.tenant.slug, token=token, _external=True)
-    return render_page("agenda/feed.html", "feed_box", has_feed=True, feed_url=url)
+    return render_page("agenda/feed.html", "feed_box", has_feed=True, feed_url=url, settings_form=_settings_form())
 
 
 @bp.post("/feed/revoke")

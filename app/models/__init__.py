@@ -8,6 +8,7 @@ from app.models.activity import (
     Activity,
     ActivityAssignee,
     CalendarFeed,
+    Reminder,
 )
 from app.models.audit import AuditEntry, AuditHead
 from app.models.base import Base, TenantScoped, new_id, utcnow
@@ -25,7 +26,7 @@ from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitH
 
 __all__ = [
     "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "PLANNED_KINDS", "PRIORITIES", "Activity", "ActivityAssignee",
-    "CalendarFeed",
+    "CalendarFeed", "Reminder",
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",

@@ -31,7 +31,7 @@ class Activity(TenantScoped, Base):
     )
     __audited__ = ("kind", "direction", "outcome", "title", "body", "starts_at", "ends_at", "duration_minutes",
                    "meeting_mode", "location", "contact_id", "due_at", "done_at", "priority", "recurrence",
-                   "zone", "all_day")
+                   "zone", "all_day", "reminder_minutes")
 
     thirdparty_id: Mapped[uuid.UUID]
     contact_id: Mapped[uuid.UUID | None]
@@ -52,6 +52,8 @@ class Activity(TenantScoped, Base):
     recurrence: Mapped[str] = mapped_column(String(120), default="", server_default="")
     zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     repeats_until: Mapped[datetime | None]
+    # How long before it starts (or is due) its people are reminded: None for their default, -1 for never.
+    reminder_minutes: Mapped[int | None]
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     done_at: Mapped[datetime | None]
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -89,6 +91,28 @@ class ActivityAssignee(TenantScoped, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class Reminder(TenantScoped, Base):
+    """A reminder of one occurrence of an item, for one person: made once (the unique key), shown in the app
+    until dismissed, e-mailed at most once."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "activity_id"], ["activity.tenant_id", "activity.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "activity_id", "occurrence_at", "user_id"),  # each reminder sent once (T20)
+        Index("ix_reminder_user", "tenant_id", "user_id", "dismissed_at"),
+    )
+
+    activity_id: Mapped[uuid.UUID]
+    occurrence_at: Mapped[datetime]  # the start (or due time) of the occurrence it is about, UTC
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    remind_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    emailed_at: Mapped[datetime | None]
+    dismissed_at: Mapped[datetime | None]
+
+    activity: Mapped[Activity] = relationship(lazy="joined", overlaps="assignees")
 
 
 class CalendarFeed(TenantScoped, Base):

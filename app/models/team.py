@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, TenantScoped, utcnow
@@ -40,6 +40,9 @@ class Membership(TenantScoped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deactivated_at: Mapped[datetime | None]
+    # Agenda reminders: how long before (None: the organisation's default, -1: never), and whether by e-mail too.
+    reminder_minutes: Mapped[int | None]
+    reminder_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     role: Mapped[Role] = relationship(

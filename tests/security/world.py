@@ -38,6 +38,7 @@ from app.models import (
     Membership,
     Note,
     PendingSignup,
+    Reminder,
     Role,
     ThirdParty,
     User,
@@ -250,6 +251,9 @@ def _seed_history(app, side: Side) -> Side:
             "all_day": False, "priority": "high", "location": f"Place {c}", "zone": "Europe/Paris", "recurrence": ""},
             assignee_ids=[viewer.user_id], idempotency_key=None)
         task_id = task.id
+        reminder = Reminder(activity_id=task.id, occurrence_at=due, user_id=viewer.user_id, remind_at=due - timedelta(minutes=30))
+        db.session.add(reminder)
+        db.session.commit()  # a reminder of the task for the owner: what dismissing changes
         feed_token = feeds.new_token(viewer.user_id)
     objects = {
         ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
