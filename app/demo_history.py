@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.agenda.services import record_interaction
+from app.agenda.services import record_interaction, record_plan
 from app.audit.chain import clear_actor, set_actor
 from app.extensions import db
 from app.models import Address, Channel, Contact, CustomField, Membership, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, utcnow
@@ -44,6 +44,8 @@ FRENCH = {
         "Absent ; sa collègue transmettra le message.",
     ],
     "outcomes": ["Joint", "Message laissé", "À rappeler", "Intéressé"],
+    "tasks": ["Envoyer le devis", "Relancer pour la facture", "Préparer la présentation", "Confirmer la livraison"],
+    "appointments": ["Rendez-vous sur place", "Point mensuel", "Démonstration du produit"],
     "tags": [("VIP", "purple"), ("Fidèle", "green"), ("Prospect chaud", "orange"), ("À relancer", "red")],
     "sector": ("Secteur", ["Commerce", "Artisanat", "Services", "Hôtellerie", "Industrie"]),
     "phone": "+33 {a} {b} {c} {d} {e}", "domain": "exemple.fr",
@@ -72,6 +74,8 @@ ITALIAN = {
         "Assente; la collega riferirà il messaggio.",
     ],
     "outcomes": ["Raggiunto", "Lasciato un messaggio", "Da richiamare", "Interessato"],
+    "tasks": ["Inviare il preventivo", "Sollecitare la fattura", "Preparare la presentazione", "Confermare la consegna"],
+    "appointments": ["Incontro in sede", "Riunione mensile", "Dimostrazione del prodotto"],
     "tags": [("VIP", "purple"), ("Cliente fedele", "green"), ("Da ricontattare", "red")],
     "sector": ("Settore", ["Commercio", "Artigianato", "Servizi", "Turismo", "Industria"]),
     "phone": "+39 0{a} {b}{c} {d}{e}", "domain": "esempio.it",
@@ -119,6 +123,7 @@ def load_history(tenant_id, data: dict, seed: int) -> int:
                          actor_id=rep.user_id, title=tp.name, payload={"code": tp.code, "kinds": tp.kinds}, occurred_at=created)
             contacts = _people_and_notes(tp, data, rng, members, created, now)
             _interactions(tp, contacts, data, rng, members, created, now)
+            _plans(tp, contacts, data, rng, members, now)
         clear_actor()
         db.session.commit()
         return len(data["companies"])
@@ -167,3 +172,24 @@ def _interactions(tp, contacts, data, rng, members, created, now):
                   "location": tp.addresses[0].city if kind == "meeting" else ""}
         record_interaction(rng.choice(members).user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id,
                            values=values)
+
+
+def _plans(tp, contacts, data, rng, members, now):
+    """What is planned on the customer, around today: a task (sometimes overdue or done) and maybe an appointment,
+    for the customer's sales rep, in the organisation's zone."""
+    rep = next(m for m in members if m.id == tp.reps[0].membership_id)
+    zone = "Europe/Paris" if data is FRENCH else "Europe/Rome"
+    due = (now + timedelta(days=rng.randint(-3, 10))).replace(minute=0, second=0, microsecond=0)
+    task = record_plan(rep.user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id, assignee_ids=[rep.user_id],
+                       values={"kind": "task", "title": rng.choice(data["tasks"]), "body": "", "starts_at": due, "due_at": due,
+                               "ends_at": None, "all_day": False, "priority": rng.choice(["normal", "normal", "high"]),
+                               "location": "", "zone": zone, "recurrence": ""})
+    if due < now and rng.random() < .5:
+        task.done_at = due
+    if rng.random() < .5:
+        starts = (now + timedelta(days=rng.randint(0, 20))).replace(hour=8, minute=30, second=0, microsecond=0)
+        weekly = rng.random() < .3
+        record_plan(rep.user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id, assignee_ids=[rep.user_id],
+                    values={"kind": "appointment", "title": rng.choice(data["appointments"]), "body": "", "starts_at": starts,
+                            "due_at": None, "ends_at": starts + timedelta(hours=1), "all_day": False, "priority": "normal",
+                            "location": tp.addresses[0].city, "zone": zone, "recurrence": "FREQ=WEEKLY;COUNT=4" if weekly else ""})

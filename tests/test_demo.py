@@ -14,7 +14,7 @@ def _counts(app, slug) -> dict:
             count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
             kinds = dict(db.session.execute(select(TimelineEvent.kind, func.count()).group_by(TimelineEvent.kind)).all())
             return {"customers": count(ThirdParty), "contacts": count(Contact), "notes": count(Note),
-                    "interactions": count(Activity), "kinds": kinds}
+                    "activities": count(Activity), "kinds": kinds}
 
 
 def test_demo_loads_a_history_once_and_prints_how_to_sign_in(app):
@@ -28,9 +28,11 @@ def test_demo_loads_a_history_once_and_prints_how_to_sign_in(app):
     before = {slug: _counts(app, slug) for slug in slugs}
     for counts in before.values():
         assert counts["customers"] >= 8 and counts["contacts"] >= counts["customers"] and counts["notes"] > 0
-        assert counts["interactions"] > 0
-        assert {"thirdparty_created", "contact_added", "note_added", "call_logged"} <= set(counts["kinds"])
-        assert sum(counts["kinds"].get(k, 0) for k in ("call_logged", "meeting_logged", "email_logged")) == counts["interactions"]
+        assert {"thirdparty_created", "contact_added", "note_added", "call_logged", "task_planned"} <= set(counts["kinds"])
+        # Every activity (logged or planned) landed on the timeline; each customer has a task around today.
+        kinds = ("call_logged", "meeting_logged", "email_logged", "task_planned", "appointment_planned")
+        assert sum(counts["kinds"].get(k, 0) for k in kinds) == counts["activities"]
+        assert counts["kinds"]["task_planned"] == counts["customers"]
     # Run again: nothing doubles.
     assert runner.invoke(args=["demo", "--password", "Demo-Password-2026"]).exit_code == 0
     assert {slug: _counts(app, slug) for slug in slugs} == before

@@ -20,6 +20,7 @@ import json
 import re
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlencode
 
 import pytest
@@ -30,7 +31,7 @@ from wtforms.fields.core import UnboundField
 from app import customfields, numbering, tags
 from app.admin.roles import get_group, save_group, update_role
 from app.admin.services import get_invitation, get_role, update_settings
-from app.agenda.services import log_interaction
+from app.agenda.services import log_interaction, plan
 from app.audit.chain import clear_actor, set_actor
 from app.audit.services import ClientInfo
 from app.auth.services import update_account
@@ -1069,8 +1070,8 @@ def _store_everywhere(app, world, payloads) -> None:
     """Write the payloads into every user-writable field of A, through the domain functions the forms call:
     people, organisation, role, group, the customer (name, VAT, website, notes, address, phone, e-mail,
     custom values), its tag, the custom fields (labels, choices), its contact, its notes, a logged meeting
-    (outcome, subject, summary, place), the code pattern and a customer numbered with it. Changes reach the
-    timeline and the audit log too."""
+    (outcome, subject, summary, place), a planned appointment (subject, details, place), the code pattern
+    and a customer numbered with it. Changes reach the timeline and the audit log too."""
     mix, a = _Mixer(payloads), world.a
     client = ClientInfo(ip="192.0.2.40", user_agent=mix(255))
     with app.app_context(), tenant_context(a.id):
@@ -1109,6 +1110,11 @@ def _store_everywhere(app, world, payloads) -> None:
                         values={"kind": "meeting", "direction": "inbound", "starts_at": utcnow(), "duration_minutes": 5,
                                 "outcome": mix(80), "title": mix(200), "body": mix(), "meeting_mode": "online",
                                 "location": mix(200)}, idempotency_key=None)
+        starts = datetime(2030, 1, 8, 8, tzinfo=UTC)  # inside the agenda list the spec's case opens
+        plan(viewer, thirdparty_id=a.objects[("thirdparty", "")], contact_id=a.objects[("contact", "")], values={
+            "kind": "appointment", "title": mix(200), "body": mix(), "location": mix(200), "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1), "due_at": None, "all_day": False, "priority": "high",
+            "zone": "Europe/Rome", "recurrence": "FREQ=WEEKLY;COUNT=2"}, assignee_ids=[viewer.user_id], idempotency_key=None)
         numbering.set_pattern("customer", mix(24) + "{n}")
         tp_services.create_thirdparty(viewer, {**tp_services.snapshot(tp), "name": mix(200), "tag_ids": [], "rep_ids": []})
         clear_actor()
@@ -1177,6 +1183,9 @@ def test_stored_payload_is_shown_as_text(app, world, mail_server, payloads):
         "new note": owner.post(f"/{a.slug}/timeline/thirdparties/{customer}/notes", {"body": mix()}, htmx=True),
         "interaction kept": owner.post(f"/{a.slug}/agenda/customers/{customer}/log", {
             "kind": "call", "when": "", "outcome": mix(80), "title": mix(200), "body": mix(), "location": mix(200)}, htmx=True),
+        "plan kept": owner.post(f"/{a.slug}/agenda/customers/{customer}/plan", {
+            "kind": "appointment", "starts": "", "title": mix(200), "body": mix(), "location": mix(200)}, htmx=True),
+        "agenda": owner.get(f"/{a.slug}/agenda/", query_string={"view": "week", "date": "2030-01-08", "who": "team"}),
         "tag kept": owner.post(f"{base}/tags", {"name": mix(60), "colour": "nope"}, htmx=True),
         "field kept": owner.post(f"{base}/fields", {"entity": "thirdparty", "label": mix(80), "field_type": "choice",
                                                     "choices": ""}, htmx=True),
