@@ -75,7 +75,7 @@ SCREENS = [
     Screen("agenda-week", f"/{SLUG}/agenda/?view=week&who=team", "Agenda"),
     Screen("agenda-month", f"/{SLUG}/agenda/?view=month", "Agenda"),
     Screen("agenda-item", f"/{SLUG}/agenda/items/{{task}}", TASK),
-    Screen("calendar-feed", f"/{SLUG}/agenda/feed", "Your calendar feed"),
+    Screen("calendar-feed", f"/{SLUG}/agenda/feed", "Calendar and reminders"),
     Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
     Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),
 ]
@@ -147,7 +147,7 @@ def _agenda(viewer, customer_id, contact_id):
     """An overdue task with a long title, a weekly appointment, a task done and a logged call, around today."""
     from datetime import timedelta
 
-    from app.agenda import services
+    from app.agenda import reminders, services
 
     now = utcnow().replace(minute=0, second=0, microsecond=0)
 
@@ -166,6 +166,7 @@ def _agenda(viewer, customer_id, contact_id):
     services.log_interaction(viewer, thirdparty_id=customer_id, contact_id=contact_id, idempotency_key=None, values={
         "kind": "call", "direction": "inbound", "starts_at": now - timedelta(hours=3), "duration_minutes": 12,
         "outcome": "Reached", "title": "Asked for the new price list", "body": "", "meeting_mode": None, "location": ""})
+    reminders.send_due(now + timedelta(hours=1, minutes=35))  # the appointment's reminder, in the list and the badge
     return task.id
 
 
