@@ -103,6 +103,8 @@ def set_done(activity_id, action):
     if item.recurrence:
         abort(404)  # a repeating appointment has no single done state
     services.set_done(g.viewer, item, action == "done")
+    if wants_fragment() and request.form.get("shape") == "toggle":  # the toggle alone, on a timeline event
+        return render_page("agenda/_toggle.html", item=item)
     if wants_fragment():
         return render_page("agenda/_row.html", occurrence=queries.Occurrence(item, item.starts_at, item.ends_at),
                            customers=queries.customer_names([item.thirdparty_id]), show_customer=request.form.get("customer") == "1")

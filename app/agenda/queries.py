@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -123,6 +124,27 @@ def next_action(thirdparty_id: uuid.UUID) -> Occurrence | None:
         if start is not None:
             found.append(Occurrence(item, start, start + (item.ends_at - item.starts_at) if item.ends_at else None))
     return min(found, key=lambda o: o.starts_at, default=None)
+
+
+def planned_item(event) -> Activity | None:
+    """The task or appointment a timeline event is about, as it is now (its done state), or None.
+
+    Read once per request: ``preload_planned`` fills the cache with one query for a page of events; an
+    event alone (the live stream) costs one lookup.
+    """
+    cache = g.setdefault("planned_items", {})
+    if event.subject_id not in cache:
+        cache[event.subject_id] = db.session.scalar(select(Activity).where(Activity.id == event.subject_id))
+    return cache[event.subject_id]
+
+
+def preload_planned(events) -> None:
+    ids = {e.subject_id for e in events if e.subject_type == "activity" and e.kind.endswith("_planned") and e.subject_id}
+    cache = g.setdefault("planned_items", {})
+    missing = ids - set(cache)
+    if missing:
+        found = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(missing))).unique()}
+        cache.update({i: found.get(i) for i in missing})
 
 
 def feed_items(user_id: uuid.UUID, since: datetime) -> list[Activity]:

@@ -271,3 +271,29 @@ def test_only_mine_applies_to_agenda_items(app, tenant, owner):
     assert browser.get(f"/{tenant.slug}/agenda/customers/{tp.id}/plan").status_code == 403
     card = browser.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
     assert "Plan a task or appointment" not in card and f"/agenda/items/{task.id}/done" not in card
+
+
+def test_the_timeline_shows_whether_a_planned_item_is_done_and_toggles_it_in_place(app, tenant, owner):
+    tp = make_thirdparty(app, tenant, "Bottega Verdi")
+    plan(owner, tenant, tp, kind="task", title="Call the accountant", starts="2030-01-01T09:00")
+    [task] = _items(app, tenant)
+    card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
+    event = card.split("event-task_planned", 1)[1].split("</li>", 1)[0]
+    assert f"/agenda/items/{task.id}/done" in event and "To do" in event and 'name="shape" value="toggle"' in event
+    assert f"/agenda/items/{task.id}\"" in event  # and it links to the item
+    # The toggle answers itself alone (htmx swaps it where it is), now saying done.
+    toggle = owner.post(f"/{tenant.slug}/agenda/items/{task.id}/done", {"shape": "toggle"}, htmx=True)
+    fragment = toggle.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<form method="post"') and "<li" not in fragment
+    assert f"/agenda/items/{task.id}/todo" in fragment and "Done" in fragment
+    # Reloaded, the timeline says done on the planned event and adds the "Marked done" event.
+    card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
+    event = card.split("event-task_planned", 1)[1].split("</li>", 1)[0]
+    assert f"/agenda/items/{task.id}/todo" in event and "Marked done" in card
+    # Someone who may only read sees the state, without a button.
+    reader = add_member(app, tenant, make_user(app, name="Rita Reader"), role="readonly")
+    browser = Browser(app.test_client())
+    browser.login(reader.email)
+    event = browser.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True).split("event-task_planned", 1)[1]
+    event = event.split("</li>", 1)[0]
+    assert "Done" in event and "/done" not in event and "/todo" not in event
