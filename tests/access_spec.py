@@ -229,8 +229,8 @@ SPEC = (
     # Customer history: third parties, contacts, notes and their live timeline.
     _tenant("thirdparties.index", "/thirdparties/", ["GET"], "thirdparty.read", Case(fragment=True),
             Case("filtered", fragment=True, query={"q": "cnry", "tag": TAG, "rep": member("target"), "status": "all",
-                                                   "sort": "-updated"}),
-            query_params=("q", "kind", "tag", "rep", "status", "sort", "page", "cf_sector", "cf_stage")),
+                                                   "sort": "-updated", "contacted": "90", "planned": "overdue"}),
+            query_params=("q", "kind", "tag", "rep", "status", "sort", "page", "cf_sector", "cf_stage", "contacted", "planned")),
     _tenant("thirdparties.new", "/thirdparties/new", ["GET"], "thirdparty.create"),
     _tenant("thirdparties.create", "/thirdparties/", ["POST"], "thirdparty.create", Case(
         form=TP_FORM, form_class=ThirdPartyForm, writes=TP_CREATED,

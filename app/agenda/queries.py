@@ -6,7 +6,7 @@ owner's. A member sees their own items, and the items on customers they may see;
 """
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g
 from sqlalchemy import and_, exists, false, func, or_, select
@@ -110,20 +110,63 @@ def overdue(viewer: Viewer, query: AgendaQuery) -> list[Occurrence]:
     return [Occurrence(item, item.starts_at, item.ends_at) for item in items]
 
 
-def next_action(thirdparty_id: uuid.UUID) -> Occurrence | None:
-    """A customer's next planned action: the oldest task still to do, else the next appointment to come."""
-    now = utcnow()
-    stmt = select(Activity).where(Activity.thirdparty_id == thirdparty_id, Activity.kind.in_(PLANNED_KINDS),
-                                  Activity.done_at.is_(None),
-                                  or_(Activity.kind == "task",
-                                      func.coalesce(Activity.repeats_until, Activity.ends_at, Activity.starts_at) >= now))
-    found = []
-    for item in db.session.scalars(stmt.order_by(Activity.starts_at).limit(20)):
+def _still_open(now: datetime):
+    """Planned items still to do: tasks (overdue ones too), and appointments not over yet."""
+    return and_(Activity.kind.in_(PLANNED_KINDS), Activity.done_at.is_(None),
+                or_(Activity.kind == "task", func.coalesce(Activity.repeats_until, Activity.ends_at, Activity.starts_at) >= now))
+
+
+def next_actions(thirdparty_ids) -> dict[uuid.UUID, Occurrence]:
+    """Each customer's next planned action: the earliest of its open tasks (overdue first) and coming appointments."""
+    ids, now = list(thirdparty_ids), utcnow()
+    if not ids:
+        return {}
+    rank = func.row_number().over(partition_by=Activity.thirdparty_id, order_by=Activity.starts_at).label("rank")
+    ranked = select(Activity.id, rank).where(Activity.thirdparty_id.in_(ids), _still_open(now)).subquery()
+    items = db.session.scalars(select(Activity).join(ranked, Activity.id == ranked.c.id).where(ranked.c.rank <= 5)).unique()
+    found: dict[uuid.UUID, Occurrence] = {}
+    for item in items:
         start = item.starts_at if item.kind == "task" else recurrence.next_occurrence(
             item.starts_at, item.ends_at, item.recurrence, item.zone, now)
-        if start is not None:
-            found.append(Occurrence(item, start, start + (item.ends_at - item.starts_at) if item.ends_at else None))
-    return min(found, key=lambda o: o.starts_at, default=None)
+        current = found.get(item.thirdparty_id)
+        if start is not None and (current is None or start < current.starts_at):
+            found[item.thirdparty_id] = Occurrence(item, start, start + (item.ends_at - item.starts_at) if item.ends_at else None)
+    return found
+
+
+def next_action(thirdparty_id: uuid.UUID) -> Occurrence | None:
+    return next_actions([thirdparty_id]).get(thirdparty_id)
+
+
+def last_contacted(thirdparty_ids) -> dict[uuid.UUID, datetime]:
+    """When each customer was last in touch with us, either way (logged interactions)."""
+    ids = list(thirdparty_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Activity.thirdparty_id, func.max(Activity.starts_at)).where(
+        Activity.thirdparty_id.in_(ids), Activity.kind.in_(LOGGED_KINDS)).group_by(Activity.thirdparty_id)).all())
+
+
+# Filters of the customer list on these facts (conditions on ThirdParty).
+CONTACT_FILTERS = ("30", "60", "90", "180", "never")
+ACTION_FILTERS = ("none", "overdue")
+
+
+def contact_condition(value: str):
+    """Customers not contacted for N days (``"90"``), or never contacted (``"never"``)."""
+    logged = [Activity.tenant_id == ThirdParty.tenant_id, Activity.thirdparty_id == ThirdParty.id, Activity.kind.in_(LOGGED_KINDS)]
+    if value == "never":
+        return ~exists().where(*logged)
+    return ~exists().where(*logged, Activity.starts_at >= utcnow() - timedelta(days=int(value)))
+
+
+def action_condition(value: str):
+    """Customers with nothing planned (``"none"``), or with an overdue task (``"overdue"``)."""
+    now = utcnow()
+    same = [Activity.tenant_id == ThirdParty.tenant_id, Activity.thirdparty_id == ThirdParty.id]
+    if value == "overdue":
+        return exists().where(*same, Activity.kind == "task", Activity.done_at.is_(None), Activity.starts_at < now)
+    return ~exists().where(*same, _still_open(now))
 
 
 def planned_item(event) -> Activity | None:

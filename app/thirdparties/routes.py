@@ -29,6 +29,8 @@ def _list_query() -> services.ListQuery:
     return services.ListQuery(
         text=args.get("q", "").strip()[:100], kind=args.get("kind", ""), tag_id=parse_uuid(args.get("tag")),
         rep_id=parse_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
+        last_contact=args.get("contacted", "") if g.viewer.can("agenda.read") else "",
+        next_action=args.get("planned", "") if g.viewer.can("agenda.read") else "",
         sort=args.get("sort", "name"), page=args.get("page", 1, type=int) or 1,
     )
 
@@ -58,8 +60,15 @@ def index():
         tags_of=services.tags_by_thirdparty(ids), all_tags=tags.list_tags(), members=list_members(),
         list_fields=[f for f in customfields.list_fields("thirdparty") if f.show_in_list],
         filter_fields=[f for f in customfields.list_fields("thirdparty") if f.field_type in ("choice", "checkbox", "text")],
-        kinds=services.KINDS, display=customfields.display,
+        kinds=services.KINDS, display=customfields.display, **_agenda_facts(ids),
     )
+
+
+def _agenda_facts(ids) -> dict:
+    """The list's "last contact" and "next action" columns, for whoever may read the agenda."""
+    if not g.viewer.can("agenda.read"):
+        return {"last_contacted": None, "next_actions": None}
+    return {"last_contacted": agenda_queries.last_contacted(ids), "next_actions": agenda_queries.next_actions(ids)}
 
 
 @bp.get("/new")

@@ -7,6 +7,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import customfields
+from app.agenda import queries as agenda_queries
 from app.audit.chain import changes_of
 from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
@@ -53,6 +54,8 @@ class ListQuery:
     rep_id: uuid.UUID | None = None
     status: str = "active"
     custom: dict = field(default_factory=dict)
+    last_contact: str = ""  # agenda facts: "90" (not contacted for 90 days), "never"
+    next_action: str = ""  # "none" (nothing planned), "overdue"
     sort: str = "name"
     page: int = 1
 
@@ -74,6 +77,10 @@ def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty
         stmt = stmt.where(ThirdParty.archived_at.is_(None))
     elif query.status == "archived":
         stmt = stmt.where(ThirdParty.archived_at.is_not(None))
+    if query.last_contact in agenda_queries.CONTACT_FILTERS:
+        stmt = stmt.where(agenda_queries.contact_condition(query.last_contact))
+    if query.next_action in agenda_queries.ACTION_FILTERS:
+        stmt = stmt.where(agenda_queries.action_condition(query.next_action))
     choice_keys = {f.key for f in customfields.list_fields("thirdparty") if f.field_type == "choice"} if query.custom else set()
     for key, value in query.custom.items():
         stmt = stmt.where(custom_matches(ThirdParty.custom, key, value, exact=key in choice_keys))

@@ -297,3 +297,37 @@ def test_the_timeline_shows_whether_a_planned_item_is_done_and_toggles_it_in_pla
     event = browser.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True).split("event-task_planned", 1)[1]
     event = event.split("</li>", 1)[0]
     assert "Done" in event and "/done" not in event and "/todo" not in event
+
+
+def test_the_customer_list_shows_and_filters_last_contact_and_next_action(app, tenant, owner):
+    quiet = make_thirdparty(app, tenant, "Quiet Ltd")
+    busy = make_thirdparty(app, tenant, "Busy Srl")
+    late = make_thirdparty(app, tenant, "Late SA")
+    form = {"csrf_token": csrf_from(owner.get(f"/{tenant.slug}/agenda/customers/{busy.id}/log").get_data(as_text=True)),
+            "kind": "call", "direction": "inbound", "body": "Ordered again"}
+    recent = (datetime.now(ZoneInfo("Europe/Paris")) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    old = (datetime.now(ZoneInfo("Europe/Paris")) - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M")
+    owner.post(f"/{tenant.slug}/agenda/customers/{busy.id}/log", {**form, "when": recent, "idempotency_key": "a"})
+    owner.post(f"/{tenant.slug}/agenda/customers/{late.id}/log", {**form, "when": old, "idempotency_key": "b"})
+    plan(owner, tenant, busy, kind="appointment", title="Showroom visit", starts="2030-02-01T10:00")
+    plan(owner, tenant, late, kind="task", title="Chase the invoice", starts="2020-02-01T10:00")
+
+    def listed(**query):
+        page = owner.get(f"/{tenant.slug}/thirdparties/", query_string=query).get_data(as_text=True)
+        return [name for name in ("Quiet Ltd", "Busy Srl", "Late SA") if name in page], flat(page)
+
+    names, page = listed()
+    assert names == ["Quiet Ltd", "Busy Srl", "Late SA"]
+    assert "Showroom visit" in page and "Chase the invoice" in page and "overdue" in page and "none planned" in page
+    assert listed(contacted="30")[0] == ["Quiet Ltd", "Late SA"]
+    assert listed(contacted="180")[0] == ["Quiet Ltd"]
+    assert listed(contacted="never")[0] == ["Quiet Ltd"]
+    assert listed(planned="none")[0] == ["Quiet Ltd"]
+    assert listed(planned="overdue")[0] == ["Late SA"]
+    assert "Not contacted for 30 days" in page  # the ready-made filter
+    # Without the agenda right, no columns and the filters do nothing.
+    reader = add_member(app, tenant, make_user(app, name="Acc Ounting"), role="accounting")
+    browser = Browser(app.test_client())
+    browser.login(reader.email)
+    page = browser.get(f"/{tenant.slug}/thirdparties/", query_string={"planned": "overdue"}).get_data(as_text=True)
+    assert "Quiet Ltd" in page and "Next action" not in page and "Chase the invoice" not in page
