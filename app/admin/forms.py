@@ -5,6 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
 from app.agenda.reminders import LEAD_LABELS
+from app.agenda.services import MAX_OUTCOMES, OUTCOME_MAX
 from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
@@ -39,6 +40,7 @@ class SettingsForm(FlaskForm):
     locale = language_field(_l("Language of documents"))
     timezone = timezone_field()
     document_folders = TextAreaField(_l("Folders every customer starts with"), render_kw={"rows": 5})
+    call_outcomes = TextAreaField(_l("Outcomes offered when a call is logged"), render_kw={"rows": 5})
     reminder_minutes = SelectField(_l("Agenda reminders, unless a person chooses otherwise"),
                                    choices=as_choices(LEAD_LABELS.items()), default="30")
 
@@ -49,15 +51,31 @@ class SettingsForm(FlaskForm):
         if len(lines) > MAX_DEFAULT_FOLDERS:
             raise ValidationError(_l("At most %(n)d folders.", n=MAX_DEFAULT_FOLDERS))
 
+    def validate_call_outcomes(self, field):
+        lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        if any(len(line) > OUTCOME_MAX for line in lines):
+            raise ValidationError(_l("An outcome is at most %(n)d characters long.", n=OUTCOME_MAX))
+        if len(lines) > MAX_OUTCOMES:
+            raise ValidationError(_l("At most %(n)d outcomes.", n=MAX_OUTCOMES))
+
+    def outcome_list(self) -> list[str] | None:
+        """The outcomes typed, one per line, without repeats; None when empty (the usual ones apply)."""
+        return _unique_lines(self.call_outcomes.data, lambda line: " ".join(line.split())[:OUTCOME_MAX])
+
     def folder_list(self) -> list[str] | None:
         """The folders typed, one per line, without repeats; None when empty (the defaults apply)."""
-        folders, seen = [], set()
-        for line in (self.document_folders.data or "").splitlines():
-            name = clean_folder(line)
-            if name and name.lower() not in seen:
-                seen.add(name.lower())
-                folders.append(name)
-        return folders or None
+        return _unique_lines(self.document_folders.data, clean_folder)
+
+
+def _unique_lines(text: str | None, clean) -> list[str] | None:
+    """The cleaned non-empty lines of ``text``, each once whatever its case; None when there are none."""
+    found, seen = [], set()
+    for line in (text or "").splitlines():
+        value = clean(line)
+        if value and value.lower() not in seen:
+            seen.add(value.lower())
+            found.append(value)
+    return found or None
 
 
 class SecurityLogFilterForm(FlaskForm):

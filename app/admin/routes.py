@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.admin import bp, services
 from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
+from app.agenda.labels import OUTCOMES
 from app.audit.web import client_info
 from app.auth.emails import send_invitation_mail
 from app.documents.services import DEFAULT_FOLDERS
@@ -127,12 +128,14 @@ def settings():
     """Change the organisation's name, document language, time zone, customers' default folders and reminders."""
     tenant = g.tenant
     form = SettingsForm(name=tenant.name, locale=tenant.locale, timezone=tenant.timezone,
-                        document_folders="\n".join(tenant.document_folders or []), reminder_minutes=str(tenant.reminder_minutes))
+                        document_folders="\n".join(tenant.document_folders or []),
+                        call_outcomes="\n".join(tenant.call_outcomes or []), reminder_minutes=str(tenant.reminder_minutes))
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
-                                 client_info(), document_folders=form.folder_list(),
+                                 client_info(), document_folders=form.folder_list(), call_outcomes=form.outcome_list(),
                                  reminder_minutes=int(form.reminder_minutes.data))
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
     return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,
-                       default_folders=", ".join(str(name) for name in DEFAULT_FOLDERS))
+                       default_folders=", ".join(str(name) for name in DEFAULT_FOLDERS),
+                       default_outcomes=", ".join(str(name) for name in OUTCOMES))

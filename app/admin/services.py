@@ -186,12 +186,16 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
     db.session.commit()
 
 
+SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes"}
+
+
 def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo,
-                    document_folders: list[str] | None = None, reminder_minutes: int | None = None) -> None:
-    """Save the organisation's settings (``document_folders``: None for the defaults in its language)."""
-    changed = {k: v for k, v in (("name", name.strip()), ("locale", locale), ("timezone", timezone),
-                                 ("document_folders", document_folders), ("reminder_minutes", reminder_minutes))
-               if getattr(tenant, k) != v and not (k == "reminder_minutes" and v is None)}
+                    **more) -> None:
+    """Save the organisation's settings; ``more`` holds the other settings' columns as the form read them
+    (``document_folders``, ``call_outcomes``: None for the defaults in its language; ``reminder_minutes``)."""
+    assert set(more) <= SETTINGS, f"not a setting: {set(more) - SETTINGS}"
+    changed = {k: v for k, v in (("name", name.strip()), ("locale", locale), ("timezone", timezone), *more.items())
+               if getattr(tenant, k) != v}
     for key, value in changed.items():
         setattr(tenant, key, value)
     if changed:

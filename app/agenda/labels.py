@@ -8,7 +8,7 @@ KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("E-mail
 DIRECTION_LABELS = {"outbound": _l("We reached out"), "inbound": _l("They reached us")}
 MODE_LABELS = {"in_person": _l("In person"), "online": _l("Online"), "phone": _l("By phone")}
 LAST_CONTACT_LABELS = {"outbound": _l("Last reached"), "inbound": _l("Last heard from them")}
-# Offered until an administrator defines the organisation's own list (next step of the agenda issue).
+# Offered until an administrator defines the organisation's own list (Settings).
 OUTCOMES = (_l("Reached"), _l("Left a message"), _l("No answer"), _l("Call back"), _l("Interested"), _l("Not interested"))
 
 

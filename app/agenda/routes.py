@@ -4,7 +4,6 @@ from flask_babel import gettext as _
 
 from app.agenda import bp, services
 from app.agenda.forms import InteractionForm, interaction_form, offer_contacts
-from app.agenda.labels import OUTCOMES
 from app.contacts.services import get_contact, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
@@ -32,7 +31,7 @@ def back_to(tp, contact):
 
 
 def _page(tp, form, status=200):
-    return render_page("agenda/log.html", "log_form", tp=tp, form=form, outcomes=OUTCOMES, status=status)
+    return render_page("agenda/log.html", "log_form", tp=tp, form=form, outcomes=services.outcomes(g.tenant), status=status)
 
 
 @bp.get("/customers/<uuid:thirdparty_id>/log")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.agenda import recurrence
-from app.agenda.labels import event_kind
+from app.agenda.labels import OUTCOMES, event_kind
 from app.extensions import db
 from app.models import LOGGED_KINDS, Activity, ActivityAssignee, utcnow
 from app.permissions import Viewer
@@ -16,6 +16,12 @@ from app.timeline.services import record_event
 
 # Who sees interactions on the timeline: whoever may read the agenda.
 EVENT_RIGHT = "agenda.read"
+OUTCOME_MAX, MAX_OUTCOMES = 80, 30  # an organisation's own list of call outcomes
+
+
+def outcomes(tenant) -> list[str]:
+    """The call outcomes offered: the organisation's own list, else the usual ones in the viewer's language."""
+    return list(tenant.call_outcomes) if tenant.call_outcomes else [str(outcome) for outcome in OUTCOMES]
 
 
 def _replayed(idempotency_key: str | None) -> Activity | None:

@@ -19,6 +19,8 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Folders every customer's documents start with; None: the defaults, named in the tenant's language.
     document_folders: Mapped[list | None]
+    # Outcomes offered when a call is logged; None: the usual ones, in the person's language.
+    call_outcomes: Mapped[list | None]
     # Agenda reminders: how many minutes before an item starts or is due, unless a person or the item says otherwise.
     reminder_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
 

@@ -130,3 +130,22 @@ def test_who_may_log_and_on_which_customer(app, tenant, owner):
     browser = Browser(app.test_client())
     browser.login(seller.email)
     assert browser.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log").status_code == 404
+
+
+def test_the_organisation_chooses_the_outcomes_offered(app, tenant, owner):
+    tp = make_thirdparty(app, tenant)
+    page = owner.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log").get_data(as_text=True)
+    assert '<option value="Left a message">' in page  # the usual ones
+    settings = owner.get(f"/{tenant.slug}/admin/settings").get_data(as_text=True)
+    base = {"csrf_token": csrf_from(settings), "name": tenant.name, "locale": "en", "timezone": "Europe/Paris",
+            "document_folders": "", "reminder_minutes": "30"}
+    too_long = owner.post(f"/{tenant.slug}/admin/settings", {**base, "call_outcomes": "Quote sent\n" + "x" * 81})
+    assert too_long.status_code == 422 and "at most 80 characters" in too_long.get_data(as_text=True)
+    assert "Quote sent" in too_long.get_data(as_text=True)
+    saved = owner.post(f"/{tenant.slug}/admin/settings", {**base, "call_outcomes": "Quote sent\n  Demo   booked \nquote SENT\n"})
+    assert saved.status_code == 303
+    page = owner.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]+)">', page.split('id="outcomes"', 1)[1].split("</datalist>", 1)[0]) == [
+        "Quote sent", "Demo booked"]
+    owner.post(f"/{tenant.slug}/admin/settings", {**base, "call_outcomes": ""})
+    assert '<option value="Left a message">' in owner.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log").get_data(as_text=True)

@@ -300,7 +300,7 @@ def test_the_timeline_shows_whether_a_planned_item_is_done_and_toggles_it_in_pla
 
 
 def test_the_customer_list_shows_and_filters_last_contact_and_next_action(app, tenant, owner):
-    quiet = make_thirdparty(app, tenant, "Quiet Ltd")
+    make_thirdparty(app, tenant, "Quiet Ltd")
     busy = make_thirdparty(app, tenant, "Busy Srl")
     late = make_thirdparty(app, tenant, "Late SA")
     form = {"csrf_token": csrf_from(owner.get(f"/{tenant.slug}/agenda/customers/{busy.id}/log").get_data(as_text=True)),
