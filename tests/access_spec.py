@@ -360,6 +360,8 @@ SPEC = (
     _tenant("agenda.index", "/agenda/", ["GET"], "agenda.read", Case(
         fragment=True, query={"view": "list", "date": "2030-01-01", "who": "team", "state": "todo",
                               "customer": thirdparty()}), query_params=("view", "date", "who", "kind", "customer", "state")),
+    _tenant("agenda.choose_customer", "/agenda/new/<any(log, plan):what>", ["GET"], "agenda.create", Case(
+        fragment=True, args={"what": "plan"}, query={"q": "cnry"}), query_params=("q",)),
     _tenant("agenda.show_item", "/agenda/items/<uuid:activity_id>", ["GET"], "agenda.read", Case(
         args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
     _tenant("agenda.set_done", "/agenda/items/<uuid:activity_id>/<any(done, todo):action>", ["POST"], "agenda.create",

@@ -13,7 +13,7 @@ from app.forms import local_to_utc, parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page
 from app.models import Membership
 from app.permissions import require
-from app.thirdparties.services import get_thirdparty
+from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
 
 LIST_DAYS = 30
 
@@ -162,3 +162,12 @@ def revoke_feed():
     feeds.revoke(g.viewer.user_id)  # already stopped: the same answer
     flash(_("Your calendar address no longer works. Calendars subscribed to it stop updating."), "success")
     return redirect_to(url_for(".feed"))
+
+
+@bp.get("/new/<any(log, plan):what>")
+@require("agenda.create")
+def choose_customer(what):
+    """From the agenda: which customer is the call, the meeting, the task or the appointment about?"""
+    text = request.args.get("q", "").strip()[:100]
+    rows, has_more = list_thirdparties(g.viewer, ListQuery(text=text))
+    return render_page("agenda/choose.html", "choices", what=what, text=text, rows=rows, has_more=has_more)

@@ -331,3 +331,23 @@ def test_the_customer_list_shows_and_filters_last_contact_and_next_action(app, t
     browser.login(reader.email)
     page = browser.get(f"/{tenant.slug}/thirdparties/", query_string={"planned": "overdue"}).get_data(as_text=True)
     assert "Quiet Ltd" in page and "Next action" not in page and "Chase the invoice" not in page
+
+
+def test_from_the_agenda_choose_the_customer_then_plan_and_come_back(app, tenant, owner):
+    tp = make_thirdparty(app, tenant, "Cartiera Lombarda")
+    make_thirdparty(app, tenant, "Other Company")
+    agenda = owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
+    assert f"/{tenant.slug}/agenda/new/plan" in agenda and f"/{tenant.slug}/agenda/new/log" in agenda
+    found = owner.get(f"/{tenant.slug}/agenda/new/plan", query_string={"q": "cartiera"}).get_data(as_text=True)
+    assert "Cartiera Lombarda" in found and "Other Company" not in found
+    link = re.search(r'href="([^"]+/plan\?back=agenda)"', found).group(1)
+    assert link == f"/{tenant.slug}/agenda/customers/{tp.id}/plan?back=agenda"
+    form = owner.get(link).get_data(as_text=True)
+    assert '<input type="hidden" name="back" value="agenda">' in form
+    response = owner.post(f"/{tenant.slug}/agenda/customers/{tp.id}/plan", {
+        **plan_form(owner, tenant, tp), "back": "agenda", "kind": "task", "title": "Order paper", "starts": "2030-01-01T09:00",
+        "priority": "normal", "repeat": ""})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/{tenant.slug}/agenda/")
+    log = owner.get(f"/{tenant.slug}/agenda/new/log").get_data(as_text=True)
+    assert f"/agenda/customers/{tp.id}/log?back=agenda" in log
+    assert "Nothing matches" in owner.get(f"/{tenant.slug}/agenda/new/log", query_string={"q": "zzzz"}).get_data(as_text=True)
