@@ -2,6 +2,7 @@
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -38,15 +39,28 @@ class InteractionForm(FlaskForm):
     body = TextAreaField(_l("Summary"), validators=[Length(max=MAX_BODY)], render_kw={"rows": 5})
     # The customer's contacts (offer_contacts); an id that is not one of them is "not found" (404) in the view.
     contact_id = SelectField(_l("With"), choices=[], default="", validate_choice=False)
+    # Who else took part: the customer's other people (one of someone else is "not found", 404, in the view),
+    # and colleagues (it then shows in their agendas too).
+    others = MultiCheckboxField(_l("Also with"), choices=[], validate_choice=False)
+    team = MultiCheckboxField(_l("Colleagues who took part"), choices=[])
     follow_up = DateField(_l("Follow up on"), validators=[Optional()])
     idempotency_key = HiddenField()
 
     def validate_contact_id(self, field):
         _check_contact(field)
 
+    def validate_others(self, field):
+        _check_others(field)
+
     def validate_follow_up(self, field):
         if field.data and field.data < datetime.now(viewer_zone()).date():
             raise ValidationError(_l("A follow-up is for today or later."))
+
+    def other_ids(self) -> list[uuid.UUID]:
+        return other_ids(self)
+
+    def team_ids(self) -> list[uuid.UUID]:
+        return [uuid.UUID(value) for value in self.team.data]
 
     def follow_up_values(self) -> dict | None:
         """The follow-up task asked for: due at 09:00 that day in the viewer's zone."""
@@ -89,6 +103,7 @@ class PlanForm(FlaskForm):
     # Active members of the team (offer_members); an unknown id is refused like any bad choice.
     assignees = MultiCheckboxField(_l("For"), choices=[])
     contact_id = SelectField(_l("With"), choices=[], default="", validate_choice=False)
+    others = MultiCheckboxField(_l("Also with"), choices=[], validate_choice=False)
     location = StringField(_l("Place or link"), validators=[Length(max=200)])
     body = TextAreaField(_l("Details"), validators=[Length(max=MAX_BODY)], render_kw={"rows": 4})
     repeat = SelectField(_l("Repeats"), choices=as_choices(REPEAT_LABELS.items()), default="")
@@ -101,6 +116,9 @@ class PlanForm(FlaskForm):
 
     def validate_contact_id(self, field):
         _check_contact(field)
+
+    def validate_others(self, field):
+        _check_others(field)
 
     def validate_assignees(self, field):
         if not field.data:
@@ -147,6 +165,19 @@ class PlanForm(FlaskForm):
     def assignee_ids(self) -> list[uuid.UUID]:
         return [uuid.UUID(value) for value in self.assignees.data]
 
+    def other_ids(self) -> list[uuid.UUID]:
+        return other_ids(self)
+
+
+def other_ids(form) -> list[uuid.UUID]:
+    """The other people ticked, without the main one (the view checks they are the customer's)."""
+    return [uuid.UUID(value) for value in form.others.data if value != form.contact_id.data]
+
+
+def _check_others(field):
+    if any(parse_uuid(value) is None for value in field.data or []):
+        raise ValidationError(_l("Not a valid choice."))
+
 
 class ReminderSettingsForm(FlaskForm):
     """A person's own reminder defaults in this organisation."""
@@ -169,19 +200,25 @@ def plan_form(members, contacts, *, me: uuid.UUID, contact_id=None, kind: str = 
     return form
 
 
-def offer_people(form: PlanForm, members, contacts) -> None:
-    form.assignees.choices = as_choices((m.user_id, m.user.name) for m in members if m.active)
+def offer_people(form: PlanForm | InteractionForm, members, contacts) -> None:
+    """The choices of people: the active members of the team, and the customer's contacts."""
+    team = as_choices((m.user_id, m.user.name) for m in members if m.active)
+    if isinstance(form, PlanForm):
+        form.assignees.choices = team
+    else:
+        form.team.choices = [choice for choice in team if choice.value != str(g.viewer.user_id)]  # who logs it took part
     offer_contacts(form, contacts)
 
 
-def interaction_form(contacts, contact_id=None, kind: str = "call") -> InteractionForm:
+def interaction_form(members, contacts, contact_id=None, kind: str = "call") -> InteractionForm:
     """A blank form: now in the viewer's zone, the person preselected, a fresh idempotency key."""
     form = InteractionForm(formdata=None, kind=kind if kind in LOGGED_KINDS else "call", contact_id=str(contact_id or ""),
                            when=datetime.now(viewer_zone()).replace(second=0, microsecond=0, tzinfo=None),
                            idempotency_key=uuid.uuid4().hex)
-    offer_contacts(form, contacts)
+    offer_people(form, members, contacts)
     return form
 
 
 def offer_contacts(form: InteractionForm | PlanForm, contacts) -> None:
     form.contact_id.choices = as_choices([("", _l("No one in particular"))] + [(c.id, c.full_name) for c in contacts])
+    form.others.choices = as_choices((c.id, c.full_name) for c in contacts)

@@ -6,7 +6,7 @@ from app.admin.services import list_members
 from app.agenda import bp, ical, queries, services
 from app.agenda.forms import PlanForm, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
-from app.agenda.routes import back_to, contact_of
+from app.agenda.routes import back_to, check_others, contact_of
 from app.contacts.services import get_contact, list_contacts_of
 from app.documents.filetypes import content_disposition
 from app.forms import parse_uuid, viewer_zone
@@ -42,13 +42,13 @@ def plan(thirdparty_id):
 @require("agenda.create")
 def save_plan(thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
-    form = PlanForm()
-    offer_people(form, list_members(), list_contacts_of(tp.id))
+    form, contacts = PlanForm(), list_contacts_of(tp.id)
+    offer_people(form, list_members(), contacts)
     if not form.validate_on_submit():
         return _page(tp, form, status=422)
-    contact = contact_of(tp, form.contact_id.data)
+    contact, others = contact_of(tp, form.contact_id.data), check_others(contacts, form.other_ids())
     item, created = services.plan(g.viewer, thirdparty_id=tp.id, contact_id=contact.id if contact else None,
-                                  values=form.values(), assignee_ids=form.assignee_ids(),
+                                  values=form.values(), assignee_ids=form.assignee_ids(), contact_ids=others,
                                   idempotency_key=(form.idempotency_key.data or "")[:64] or None)
     if created:
         flash(_("%(what)s planned.", what=PLAN_LABELS[item.kind]), "success")
@@ -92,6 +92,7 @@ def show_item(activity_id):
     """An agenda item: what, when, with whom, for whom, its state and its calendar file."""
     item = _item_or_404(activity_id)
     return render_page("agenda/item.html", item=item, customers=queries.customer_names([item.thirdparty_id]),
+                       people=queries.people_of(item),
                        next=queries.Occurrence(item, item.starts_at, item.ends_at))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from app.agenda import recurrence
 from app.extensions import db
-from app.models import LOGGED_KINDS, PLANNED_KINDS, Activity, ActivityAssignee, SalesRep, ThirdParty, utcnow
+from app.models import LOGGED_KINDS, PLANNED_KINDS, Activity, ActivityAssignee, Contact, SalesRep, ThirdParty, utcnow
 from app.permissions import Viewer
 
 MAX_ITEMS = 500  # one view never lists more; the page says so when it is cut
@@ -195,6 +195,13 @@ def feed_items(user_id: uuid.UUID, since: datetime) -> list[Activity]:
     stmt = select(Activity).where(belongs_to([user_id]), Activity.kind.in_(PLANNED_KINDS),
                                   func.coalesce(Activity.repeats_until, Activity.ends_at, Activity.starts_at) >= since)
     return db.session.scalars(stmt.order_by(Activity.starts_at).limit(MAX_ITEMS)).unique().all()
+
+
+def people_of(item: Activity) -> list[Contact]:
+    """The customer's people an item is with: the main one first, then the others who took part."""
+    ids = [i for i in [item.contact_id, *(a.contact_id for a in item.attendees)] if i]
+    found = {c.id: c for c in db.session.scalars(select(Contact).where(Contact.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
 
 
 def customer_names(ids) -> dict[uuid.UUID, str]:

@@ -2,8 +2,9 @@
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
+from app.admin.services import list_members
 from app.agenda import bp, services
-from app.agenda.forms import InteractionForm, interaction_form, offer_contacts
+from app.agenda.forms import InteractionForm, interaction_form, offer_people
 from app.contacts.services import get_contact, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
@@ -19,6 +20,14 @@ def contact_of(tp, value: str | None):
     if contact is None or contact.thirdparty_id != tp.id:
         abort(404)  # someone else's contact, or another organisation's
     return contact
+
+
+def check_others(contacts, ids) -> list:
+    """:raise 404: when one of ``ids`` is not one of the customer's ``contacts``."""
+    known = {c.id for c in contacts}
+    if any(i not in known for i in ids):
+        abort(404)
+    return ids
 
 
 def back_to(tp, contact):
@@ -40,23 +49,25 @@ def log(thirdparty_id):
     """The form to log a call (or a meeting, an e-mail, a letter) that just happened."""
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
     contact = get_contact(g.viewer, parse_uuid(request.args.get("contact"))) if request.args.get("contact") else None
-    return _page(tp, interaction_form(list_contacts_of(tp.id), contact.id if contact and contact.thirdparty_id == tp.id
-                                      else None, request.args.get("kind", "call")))  # a stale link: nobody preselected
+    return _page(tp, interaction_form(list_members(), list_contacts_of(tp.id),
+                                      contact.id if contact and contact.thirdparty_id == tp.id else None,
+                                      request.args.get("kind", "call")))  # a stale link: nobody preselected
 
 
 @bp.post("/customers/<uuid:thirdparty_id>/log")
 @require("agenda.create")
 def save_log(thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
-    form = InteractionForm()
-    offer_contacts(form, list_contacts_of(tp.id))
+    form, contacts = InteractionForm(), list_contacts_of(tp.id)
+    offer_people(form, list_members(), contacts)
     if not form.validate_on_submit():
         return _page(tp, form, status=422)
     contact = contact_of(tp, form.contact_id.data)
     follow_up = form.follow_up_values()
     activity, created = services.log_interaction(
         g.viewer, thirdparty_id=tp.id, contact_id=contact.id if contact else None, values=form.values(),
-        idempotency_key=(form.idempotency_key.data or "")[:64] or None, follow_up=follow_up)
+        idempotency_key=(form.idempotency_key.data or "")[:64] or None, follow_up=follow_up,
+        contact_ids=check_others(contacts, form.other_ids()), team_ids=form.team_ids())
     if created:
         flash(_("Logged on the timeline, and a follow-up added to your agenda.") if follow_up
               else _("Logged on the timeline."), "success")

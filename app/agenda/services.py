@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app.agenda import recurrence
 from app.agenda.labels import OUTCOMES, event_kind
 from app.extensions import db
-from app.models import LOGGED_KINDS, Activity, ActivityAssignee, utcnow
+from app.models import LOGGED_KINDS, Activity, ActivityAssignee, ActivityContact, utcnow
 from app.permissions import Viewer
 from app.timeline.services import record_event
 
@@ -37,11 +37,22 @@ def _summary(values: dict) -> str:
     return values["body"].splitlines()[0][:200] if values["body"] else ""
 
 
+def _people(activity: Activity, assignee_ids, contact_ids) -> None:
+    activity.assignees = [ActivityAssignee(user_id=user_id) for user_id in dict.fromkeys(assignee_ids)]
+    activity.attendees = [ActivityContact(contact_id=contact_id) for contact_id in dict.fromkeys(contact_ids)
+                          if contact_id != activity.contact_id]
+
+
 def record_interaction(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
-                       idempotency_key: str | None = None) -> Activity:
-    """Add an interaction and its timeline event to the session; the caller commits (one transaction)."""
+                       idempotency_key: str | None = None, contact_ids=(), team_ids=()) -> Activity:
+    """Add an interaction and its timeline event to the session; the caller commits (one transaction).
+
+    ``team_ids``: colleagues who took part besides whoever logs it (it shows in their agendas too);
+    ``contact_ids``: the customer's other people who took part.
+    """
     activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=owner_id,
                         idempotency_key=idempotency_key, **values)
+    _people(activity, [owner_id, *team_ids] if team_ids and owner_id else team_ids, contact_ids)
     db.session.add(activity)
     db.session.flush()  # raises IntegrityError on a repeated idempotency key
     payload = {k: v for k, v in (("direction", activity.direction), ("outcome", activity.outcome),
@@ -58,12 +69,13 @@ def _moment(value: datetime | None) -> str | None:
 
 
 def record_plan(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
-                assignee_ids: list[uuid.UUID], idempotency_key: str | None = None) -> Activity:
-    """Add a task or an appointment, who it is for, and its timeline event to the session; the caller commits."""
+                assignee_ids: list[uuid.UUID], idempotency_key: str | None = None, contact_ids=()) -> Activity:
+    """Add a task or an appointment, who it is for (and who of the customer attends), and its timeline event
+    to the session; the caller commits."""
     activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=owner_id,
                         idempotency_key=idempotency_key, **values)
     activity.repeats_until = recurrence.last_end(activity.starts_at, activity.ends_at, activity.recurrence, activity.zone)
-    activity.assignees = [ActivityAssignee(user_id=user_id) for user_id in dict.fromkeys(assignee_ids)]
+    _people(activity, assignee_ids, contact_ids)
     db.session.add(activity)
     db.session.flush()
     payload = {"starts": _moment(activity.starts_at), "ends": _moment(activity.ends_at), "all_day": activity.all_day,
@@ -77,11 +89,11 @@ def record_plan(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact
 
 
 def plan(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
-         assignee_ids: list[uuid.UUID], idempotency_key: str | None) -> tuple[Activity, bool]:
+         assignee_ids: list[uuid.UUID], idempotency_key: str | None, contact_ids=()) -> tuple[Activity, bool]:
     """Save a task or an appointment and its timeline event in one transaction, once per form."""
     return save_once(idempotency_key, lambda: record_plan(
         viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values, assignee_ids=assignee_ids,
-        idempotency_key=idempotency_key))
+        idempotency_key=idempotency_key, contact_ids=contact_ids))
 
 
 def set_done(viewer: Viewer, activity: Activity, done: bool) -> bool:
@@ -119,12 +131,13 @@ def save_once(idempotency_key: str | None, build: Callable[[], Activity]) -> tup
 
 
 def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
-                    idempotency_key: str | None, follow_up: dict | None = None) -> tuple[Activity, bool]:
+                    idempotency_key: str | None, follow_up: dict | None = None, contact_ids=(),
+                    team_ids=()) -> tuple[Activity, bool]:
     """Save a call, meeting, e-mail or letter that happened, and its timeline event, in one transaction;
     with ``follow_up`` (a task's values), the follow-up task too, assigned to whoever logged it."""
     def build():
         activity = record_interaction(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values,
-                                      idempotency_key=idempotency_key)
+                                      idempotency_key=idempotency_key, contact_ids=contact_ids, team_ids=team_ids)
         if follow_up:
             record_plan(viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=follow_up,
                         assignee_ids=[viewer.user_id])

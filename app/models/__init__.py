@@ -7,6 +7,7 @@ from app.models.activity import (
     PRIORITIES,
     Activity,
     ActivityAssignee,
+    ActivityContact,
     CalendarFeed,
     Reminder,
 )
@@ -25,7 +26,7 @@ from app.models.timeline import TimelineEvent
 from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitHit, User
 
 __all__ = [
-    "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "PLANNED_KINDS", "PRIORITIES", "Activity", "ActivityAssignee",
+    "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "PLANNED_KINDS", "PRIORITIES", "Activity", "ActivityAssignee", "ActivityContact",
     "CalendarFeed", "Reminder",
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",

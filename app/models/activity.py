@@ -65,6 +65,9 @@ class Activity(TenantScoped, Base):
     owner: Mapped[User | None] = relationship(lazy="joined")
     assignees: Mapped[list["ActivityAssignee"]] = relationship(cascade="all, delete-orphan", lazy="selectin",
                                                                overlaps="activity")
+    # The customer's other people who took part (the main one is ``contact_id``).
+    attendees: Mapped[list["ActivityContact"]] = relationship(cascade="all, delete-orphan", lazy="selectin",
+                                                              overlaps="activity")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -91,6 +94,20 @@ class ActivityAssignee(TenantScoped, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ActivityContact(TenantScoped, Base):
+    """One of the customer's people who took part in a meeting or attends an appointment, besides the main one."""
+
+    __tablename__ = "activity_contact"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "activity_id"], ["activity.tenant_id", "activity.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "contact_id"], ["contact.tenant_id", "contact.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "activity_id", "contact_id"),
+    )
+
+    activity_id: Mapped[uuid.UUID]
+    contact_id: Mapped[uuid.UUID]
 
 
 class Reminder(TenantScoped, Base):

@@ -149,3 +149,31 @@ def test_the_organisation_chooses_the_outcomes_offered(app, tenant, owner):
         "Quote sent", "Demo booked"]
     owner.post(f"/{tenant.slug}/admin/settings", {**base, "call_outcomes": ""})
     assert '<option value="Left a message">' in owner.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log").get_data(as_text=True)
+
+
+def test_a_meeting_keeps_who_took_part_and_shows_in_the_colleagues_agendas(app, tenant, owner):
+    tp = make_thirdparty(app, tenant, "Studio Neri")
+    anna = make_contact(app, tenant, tp.id, "Neri", first_name="Anna")
+    bruno = make_contact(app, tenant, tp.id, "Neri", first_name="Bruno")
+    stranger = make_contact(app, tenant, make_thirdparty(app, tenant, "Elsewhere").id, "Stranger")
+    luca = add_member(app, tenant, make_user(app, name="Luca Verdi"), role="support")
+    form = _form(owner, tenant, tp, kind="meeting")
+    page = owner.get(f"/{tenant.slug}/agenda/customers/{tp.id}/log", query_string={"kind": "meeting"}).get_data(as_text=True)
+    assert "More people took part" in page and "Luca Verdi" in page and "Owner of" not in page.split("Colleagues who", 1)[1]
+    bad = owner.post(f"/{tenant.slug}/agenda/customers/{tp.id}/log", {
+        **form, "kind": "meeting", "direction": "outbound", "body": "x", "others": [str(stranger.id)]})
+    assert bad.status_code == 404 and _activities(app, tenant) == []  # someone else's contact is not found
+    response = owner.post(f"/{tenant.slug}/agenda/customers/{tp.id}/log", {
+        **form, "kind": "meeting", "direction": "outbound", "title": "Kick-off", "contact_id": str(anna.id),
+        "others": [str(anna.id), str(bruno.id)], "team": [str(luca.id)]})
+    assert response.status_code == 303
+    with app.app_context(), tenant_context(tenant.id):
+        meeting = db.session.scalar(select(Activity))
+        attendees, assignees = [a.contact_id for a in meeting.attendees], sorted(map(str, meeting.assignee_ids))
+    assert attendees == [bruno.id] and assignees == sorted([str(tenant.owner.id), str(luca.id)])
+    page = text_of(owner.get(f"/{tenant.slug}/agenda/items/{meeting.id}").get_data(as_text=True))
+    assert "With Anna Neri , Bruno Neri" in " ".join(page.split())
+    browser = Browser(app.test_client())
+    browser.login(luca.email)
+    day = meeting.starts_at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert "Kick-off" in browser.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": day}).get_data(as_text=True)
