@@ -4,11 +4,13 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import Length, Optional
 
+from app.agenda.labels import AUTOMATIC_KINDS
 from app.agenda.reminders import LEAD_LABELS
 from app.agenda.services import MAX_OUTCOMES, OUTCOME_MAX
 from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
+from app.timeline.display import KIND_LABELS
 
 
 class InviteForm(FlaskForm):
@@ -41,6 +43,8 @@ class SettingsForm(FlaskForm):
     timezone = timezone_field()
     document_folders = TextAreaField(_l("Folders every customer starts with"), render_kw={"rows": 5})
     call_outcomes = TextAreaField(_l("Outcomes offered when a call is logged"), render_kw={"rows": 5})
+    agenda_kinds = MultiCheckboxField(_l("Also show in the agenda"),
+                                      choices=as_choices((kind, KIND_LABELS[kind]) for kind in AUTOMATIC_KINDS))
     reminder_minutes = SelectField(_l("Agenda reminders, unless a person chooses otherwise"),
                                    choices=as_choices(LEAD_LABELS.items()), default="30")
 

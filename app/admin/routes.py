@@ -129,11 +129,12 @@ def settings():
     tenant = g.tenant
     form = SettingsForm(name=tenant.name, locale=tenant.locale, timezone=tenant.timezone,
                         document_folders="\n".join(tenant.document_folders or []),
-                        call_outcomes="\n".join(tenant.call_outcomes or []), reminder_minutes=str(tenant.reminder_minutes))
+                        call_outcomes="\n".join(tenant.call_outcomes or []), reminder_minutes=str(tenant.reminder_minutes),
+                        agenda_kinds=tenant.agenda_kinds or [])
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
                                  client_info(), document_folders=form.folder_list(), call_outcomes=form.outcome_list(),
-                                 reminder_minutes=int(form.reminder_minutes.data))
+                                 reminder_minutes=int(form.reminder_minutes.data), agenda_kinds=form.agenda_kinds.data or None)
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
     return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,

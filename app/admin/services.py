@@ -186,7 +186,7 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
     db.session.commit()
 
 
-SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes"}
+SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes", "agenda_kinds"}
 
 
 def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo,

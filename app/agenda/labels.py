@@ -17,6 +17,10 @@ PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High")}
 REPEAT_LABELS = {"": _l("Does not repeat"), "daily": _l("Every day"), "weekly": _l("Every week"),
                  "monthly": _l("Every month")}
 STATE_LABELS = {"": _l("Done and to do"), "todo": _l("To do"), "done": _l("Done")}
+# Business events other modules record on the timeline that an administrator may also show in the agenda,
+# as Dolibarr's per-trigger switches do (quotes, invoices and payments join when they exist).
+AUTOMATIC_KINDS = ("thirdparty_created", "contact_added", "note_added", "document_uploaded", "document_version_added",
+                   "document_downloaded")
 VIEW_LABELS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "list": _l("List")}
 
 

@@ -14,8 +14,19 @@ from sqlalchemy.orm import selectinload
 
 from app.agenda import recurrence
 from app.extensions import db
-from app.models import LOGGED_KINDS, PLANNED_KINDS, Activity, ActivityAssignee, Contact, SalesRep, ThirdParty, utcnow
+from app.models import (
+    LOGGED_KINDS,
+    PLANNED_KINDS,
+    Activity,
+    ActivityAssignee,
+    Contact,
+    SalesRep,
+    ThirdParty,
+    TimelineEvent,
+    utcnow,
+)
 from app.permissions import Viewer
+from app.timeline.services import visible_to
 
 MAX_ITEMS = 500  # one view never lists more; the page says so when it is cut
 
@@ -68,9 +79,49 @@ class Occurrence:
     starts_at: datetime
     ends_at: datetime | None
 
+    is_event = False
+
+    @property
+    def thirdparty_id(self) -> uuid.UUID:
+        return self.item.thirdparty_id
+
     @property
     def overdue(self) -> bool:
         return self.item.kind == "task" and self.item.done_at is None and self.starts_at < utcnow()
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    """A business event from the timeline shown in the agenda (the organisation chose its kind): it happened."""
+
+    event: TimelineEvent
+    is_event = True
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.event.occurred_at
+
+    @property
+    def thirdparty_id(self) -> uuid.UUID:
+        return self.event.thirdparty_id
+
+
+def events_between(viewer: Viewer, query: AgendaQuery, kinds, start: datetime, end: datetime) -> list[EventEntry]:
+    """The timeline events of ``kinds`` in ``[start, end)`` the viewer may see, done by the people asked for."""
+    if not kinds or query.kinds or query.state == "todo":
+        return []
+    stmt = select(TimelineEvent).where(TimelineEvent.kind.in_(kinds), TimelineEvent.occurred_at >= start,
+                                       TimelineEvent.occurred_at < end, visible_to(viewer))
+    if query.people is not None:
+        stmt = stmt.where(TimelineEvent.actor_id.in_(query.people))
+    if query.thirdparty_id:
+        stmt = stmt.where(TimelineEvent.thirdparty_id == query.thirdparty_id)
+    if not viewer.sees_all("thirdparty"):
+        stmt = stmt.where(exists().where(SalesRep.tenant_id == TimelineEvent.tenant_id,
+                                         SalesRep.thirdparty_id == TimelineEvent.thirdparty_id,
+                                         SalesRep.membership_id == viewer.membership_id))
+    events = db.session.scalars(stmt.order_by(TimelineEvent.occurred_at, TimelineEvent.id).limit(MAX_ITEMS)).all()
+    return [EventEntry(event) for event in events]
 
 
 def _filtered(viewer: Viewer, query: AgendaQuery):

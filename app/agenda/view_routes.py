@@ -80,6 +80,8 @@ def index():
                                 thirdparty_id=customer.id if customer else None,
                                 state=args.get("state") if args.get("state") in STATE_LABELS else "")
     found, cut = queries.occurrences_between(g.viewer, query, start, end)
+    found = sorted(found + queries.events_between(g.viewer, query, g.tenant.agenda_kinds, start, end),
+                   key=lambda entry: entry.starts_at)
     overdue = queries.overdue(g.viewer, query) if query.state != "done" and query.kinds in ((), ("task",)) else []
     by_day = {}
     for occurrence in found:
@@ -90,7 +92,7 @@ def index():
     return render_page(
         "agenda/index.html", "agenda_body", reminders=reminders.pending(g.viewer.user_id), view=view, day=day, today=today,
         days=days, by_day=by_day, found=found, cut=cut,
-        overdue=overdue, customers=queries.customer_names({o.item.thirdparty_id for o in found + overdue}),
+        overdue=overdue, customers=queries.customer_names({entry.thirdparty_id for entry in found + overdue}),
         customer=customer, members=[m for m in members if m.active], filters=filters,
         previous_day=_step(view, day, False), next_day=_step(view, day, True), first=first, last=after - timedelta(days=1),
         kind_choices={**PLAN_LABELS, **KIND_LABELS}, state_choices=STATE_LABELS, view_choices=VIEW_LABELS)

@@ -21,6 +21,8 @@ class Tenant(Base):
     document_folders: Mapped[list | None]
     # Outcomes offered when a call is logged; None: the usual ones, in the person's language.
     call_outcomes: Mapped[list | None]
+    # Timeline kinds (document uploaded, later quote sent, invoice validated…) also shown in the agenda.
+    agenda_kinds: Mapped[list | None]
     # Agenda reminders: how many minutes before an item starts or is due, unless a person or the item says otherwise.
     reminder_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
 

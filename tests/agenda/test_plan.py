@@ -351,3 +351,41 @@ def test_from_the_agenda_choose_the_customer_then_plan_and_come_back(app, tenant
     log = owner.get(f"/{tenant.slug}/agenda/new/log").get_data(as_text=True)
     assert f"/agenda/customers/{tp.id}/log?back=agenda" in log
     assert "Nothing matches" in owner.get(f"/{tenant.slug}/agenda/new/log", query_string={"q": "zzzz"}).get_data(as_text=True)
+
+
+def test_the_organisation_chooses_which_business_events_also_show_in_the_agenda(app, tenant, owner):
+    from app.timeline.services import record_event
+    from tests.customers import _acting
+
+    tp = make_thirdparty(app, tenant, "Vetri Sala")  # "Created" by the owner, now
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": today}).get_data(as_text=True)
+    assert "event-" not in page  # nothing chosen yet: the agenda holds only agenda items
+    settings = owner.get(f"/{tenant.slug}/admin/settings").get_data(as_text=True)
+    assert "Also show in the agenda" in settings and 'value="document_uploaded"' in settings
+    saved = owner.post(f"/{tenant.slug}/admin/settings", {
+        "csrf_token": csrf_from(settings), "name": tenant.name, "locale": "en", "timezone": "Europe/Paris",
+        "reminder_minutes": "30", "agenda_kinds": ["thirdparty_created", "note_added"]})
+    assert saved.status_code == 303
+    page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": today}).get_data(as_text=True)
+    row = page.split('class="agenda-item agenda-event kind-thirdparty_created"', 1)[1].split("</li>", 1)[0]
+    assert "Created" in row and "Vetri Sala" in row
+    # Someone else's events are in the team's agenda, not in mine; "to do" and a type filter leave them out.
+    luca = add_member(app, tenant, make_user(app, name="Luca Verdi"), role="support")
+    with _acting(app, tenant, luca):
+        record_event(thirdparty_id=tp.id, kind="note_added", subject_type="note", subject_id=None, actor_id=luca.id,
+                     title="Luca's note")
+        db.session.commit()
+    mine = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": today}).get_data(as_text=True)
+    team = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": today, "who": "team"}).get_data(as_text=True)
+    assert "Luca&#39;s note" not in mine and "Luca&#39;s note" in team
+    for query in ({"state": "todo"}, {"kind": "task"}):
+        page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "day", "date": today, **query}).get_data(as_text=True)
+        assert "agenda-event" not in page
+    month = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "month", "date": today}).get_data(as_text=True)
+    assert "Created" in month
+    # A sales member who is not the customer's rep does not see its events in the team's agenda either.
+    seller = add_member(app, tenant, make_user(app, name="Sandro Sales"), role="sales")
+    browser = Browser(app.test_client())
+    browser.login(seller.email)
+    assert "Vetri Sala" not in browser.get(f"/{tenant.slug}/agenda/", query_string={"view": "day"}).get_data(as_text=True)
