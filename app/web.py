@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
 from app.agenda.labels import agenda_kind_label, interaction_facts
-from app.agenda.queries import planned_item
+from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
 from app.extensions import db, htmx, login_manager
 from app.i18n import human_size
@@ -190,7 +190,7 @@ def register_web(app: Flask) -> None:
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
         interaction_facts=interaction_facts, agenda_kind_label=agenda_kind_label,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
-        current_viewer=lambda: g.get("viewer"), reminder_count=reminder_count, planned_item=planned_item,
+        current_viewer=lambda: g.get("viewer"), reminder_count=reminder_count, agenda_item=agenda_item,
     )
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from app.admin.catalog_forms import CustomFieldForm, NumberingForm, TagForm
 from app.admin.forms import GroupForm, InviteForm, MemberRoleForm, RoleForm, SettingsForm
-from app.agenda.forms import InteractionForm, PlanForm, ReminderSettingsForm
+from app.agenda.forms import InteractionForm, PlanEditForm, PlanForm, ReminderSettingsForm
 from app.auth.forms import (
     AccountForm,
     ChangePasswordForm,
@@ -369,6 +369,22 @@ SPEC = (
     _tenant("agenda.set_done", "/agenda/items/<uuid:activity_id>/<any(done, todo):action>", ["POST"], "agenda.create",
             Case("done", args={"activity_id": activity(), "action": "done"}, form={"customer": "1"}, hidden_without=(ONLY_MINE,),
                  writes={"activity": {"done_at", "updated_at", "version"}, **TIMELINE, **AUDIT}, pinned=BY_OWNER)),
+    _tenant("agenda.edit_item", "/agenda/items/<uuid:activity_id>/edit", ["GET"], "agenda.create", Case(
+        fragment=True, args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
+    _tenant("agenda.update_item", "/agenda/items/<uuid:activity_id>/edit", ["POST"], "agenda.create", Case(
+        args={"activity_id": activity()},
+        form={"kind": "task", "title": "Moved to Tuesday", "starts": "2030-01-08T10:00", "ends": "", "all_day": "",
+              "priority": "normal", "assignees": [user("owner"), user("sales")], "contact_id": contact(), "others": [],
+              "location": "", "body": "Later", "repeat": "", "repeat_count": "", "repeat_until": "", "reminder": "60",
+              "version": Ref("version", "activity"), "base": ""},
+        form_class=PlanEditForm, hidden_without=(ONLY_MINE,), ignored=("idempotency_key",),
+        writes={"activity": {"title", "body", "starts_at", "due_at", "priority", "location", "reminder_minutes", "updated_at",
+                             "version"}, "activity_assignee": {INSERT}, **TIMELINE, **AUDIT},
+        pinned={"activity": {"title": "Moved to Tuesday", "reminder_minutes": 60}, **BY_OWNER})),
+    _tenant("agenda.cancel_item", "/agenda/items/<uuid:activity_id>/cancel", ["POST"], "agenda.create", Case(
+        args={"activity_id": activity()}, hidden_without=(ONLY_MINE,),
+        writes={"activity": {DELETE}, "activity_assignee": {DELETE}, "reminder": {DELETE}, **TIMELINE, **AUDIT},
+        pinned=BY_OWNER)),
     _tenant("agenda.item_ics", "/agenda/items/<uuid:activity_id>.ics", ["GET"], "agenda.read", Case(
         args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
     _tenant("agenda.feed", "/agenda/feed", ["GET"], "agenda.read"),

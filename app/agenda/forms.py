@@ -200,6 +200,30 @@ def plan_form(members, contacts, *, me: uuid.UUID, contact_id=None, kind: str = 
     return form
 
 
+class PlanEditForm(PlanForm):
+    """Changing a planned item: the version it was read at and what it showed (merged with concurrent edits)."""
+
+    version = HiddenField()
+    base = HiddenField()
+
+
+def edit_form(item, members, contacts, formdata=None) -> PlanEditForm:
+    """The plan form filled with ``item`` as the viewer sees it (their zone; an all-day end is the last day)."""
+    zone = viewer_zone()
+    starts = item.starts_at.astimezone(zone).replace(tzinfo=None)
+    ends = item.ends_at.astimezone(zone).replace(tzinfo=None) if item.ends_at else None
+    if item.all_day and ends:
+        ends -= timedelta(days=1)
+    repeat, count, until = recurrence.describe(item.recurrence, zone)
+    form = PlanEditForm(formdata=formdata, kind=item.kind, title=item.title, starts=starts, ends=ends, all_day=item.all_day,
+                        priority=item.priority, assignees=[str(i) for i in item.assignee_ids],
+                        contact_id=str(item.contact_id or ""), others=[str(a.contact_id) for a in item.attendees],
+                        location=item.location, body=item.body, repeat=repeat, repeat_count=count, repeat_until=until,
+                        reminder="" if item.reminder_minutes is None else str(item.reminder_minutes), version=item.version)
+    offer_people(form, members, contacts)
+    return form
+
+
 def offer_people(form: PlanForm | InteractionForm, members, contacts) -> None:
     """The choices of people: the active members of the team, and the customer's contacts."""
     team = as_choices((m.user_id, m.user.name) for m in members if m.active)

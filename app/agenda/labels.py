@@ -1,5 +1,5 @@
 """How agenda items read, in one place for the form, the timeline and the card."""
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
@@ -37,13 +37,28 @@ def event_kind(kind: str, what: str = "logged") -> str:
 EVENT_LABELS = {event_kind(kind): label for kind, label in KIND_LABELS.items()}
 PLAN_EVENT_LABELS = {event_kind("task", "planned"): _l("Task planned"),
                      event_kind("appointment", "planned"): _l("Appointment planned"),
-                     "activity_done": _l("Marked done"), "activity_reopened": _l("Marked to do again")}
+                     "activity_done": _l("Marked done"), "activity_reopened": _l("Marked to do again"),
+                     "activity_updated": _l("Plan changed"), "activity_cancelled": _l("Cancelled")}
 
 
 def repeat_label(rule: str) -> str:
     """"Every week" for ``FREQ=WEEKLY;COUNT=4``; empty when it does not repeat."""
     frequency = rule.split(";")[0].removeprefix("FREQ=").lower() if rule else ""
     return str(REPEAT_LABELS.get(frequency, "")) if frequency else ""
+
+
+def describe_rule(rule: str) -> str:
+    """"Every week, 4 times" or "Every month, until 30 Jun 2027" for a stored rule."""
+    label = repeat_label(rule)
+    if not label:
+        return ""
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    if "COUNT" in parts:
+        return str(_l("%(repeat)s, %(n)s times", repeat=label, n=parts["COUNT"]))
+    if "UNTIL" in parts:
+        until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return str(_l("%(repeat)s, until %(date)s", repeat=label, date=format_date(until, "medium")))
+    return label
 
 
 def _when(payload: dict) -> str:

@@ -4,11 +4,12 @@ from flask_babel import gettext as _
 
 from app.admin.services import list_members
 from app.agenda import bp, ical, queries, services
-from app.agenda.forms import PlanForm, offer_people, plan_form
+from app.agenda.forms import PlanForm, edit_form, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
 from app.agenda.routes import back_to, check_others, contact_of
 from app.contacts.services import get_contact, list_contacts_of
 from app.documents.filetypes import content_disposition
+from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
@@ -53,6 +54,56 @@ def save_plan(thirdparty_id):
     if created:
         flash(_("%(what)s planned.", what=PLAN_LABELS[item.kind]), "success")
     return redirect_to(back_to(tp, contact))
+
+
+def _edit_page(item, form, status=200, conflict=None):
+    return render_page("agenda/edit.html", "plan_form", item=item, form=form, status=status, conflict=conflict,
+                       customers=queries.customer_names([item.thirdparty_id]))
+
+
+@bp.get("/items/<uuid:activity_id>/edit")
+@require("agenda.create")
+def edit_item(activity_id):
+    """Change a task or an appointment: reschedule, reassign, repeat, remind differently."""
+    item = _item_or_404(activity_id, planned=True)
+    form = edit_form(item, list_members(), list_contacts_of(item.thirdparty_id))
+    form.base.data = encode_snapshot(services.plan_snapshot(item))
+    return _edit_page(item, form)
+
+
+@bp.post("/items/<uuid:activity_id>/edit")
+@require("agenda.create")
+def update_item(activity_id):
+    """Save the changes; a stale form is merged field by field or refused with a 409 and both values."""
+    item = _item_or_404(activity_id, planned=True)
+    members, contacts = list_members(), list_contacts_of(item.thirdparty_id)
+    form = edit_form(item, members, contacts, formdata=request.form)
+    if not form.validate_on_submit():
+        return _edit_page(item, form, status=422)
+    tp = get_thirdparty(g.viewer, item.thirdparty_id) or abort(404)
+    contact, others = contact_of(tp, form.contact_id.data), check_others(contacts, form.other_ids())
+    names = {str(m.user_id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts}
+    submitted = services.plan_submitted(form.values(), contact_id=contact.id if contact else None,
+                                        assignee_ids=form.assignee_ids(), contact_ids=others)
+    try:
+        services.update_plan(g.viewer, item, submitted, version=request.form.get("version", type=int) or 0,
+                             base=decode_snapshot(form.base.data), names=names)
+    except EditConflict as conflict:
+        form.version.data, form.base.data = item.version, encode_snapshot(services.plan_snapshot(item))
+        return _edit_page(item, form, status=409, conflict=conflict.fields)
+    flash(_("Your changes were saved."), "success")
+    return redirect_to(url_for(".show_item", activity_id=item.id))
+
+
+@bp.post("/items/<uuid:activity_id>/cancel")
+@require("agenda.create")
+def cancel_item(activity_id):
+    """Cancel (delete) a task or an appointment after a confirmation; the timeline keeps that it was cancelled."""
+    item = _item_or_404(activity_id, planned=True)
+    thirdparty_id, title = item.thirdparty_id, item.title
+    services.cancel_plan(g.viewer, item)
+    flash(_("%(title)s was cancelled.", title=title), "success")
+    return redirect_to(url_for("tenant.thirdparties.show", thirdparty_id=thirdparty_id))
 
 
 @bp.post("/customers/<uuid:thirdparty_id>/import")

@@ -220,21 +220,21 @@ def action_condition(value: str):
     return ~exists().where(*same, _still_open(now))
 
 
-def planned_item(event) -> Activity | None:
-    """The task or appointment a timeline event is about, as it is now (its done state), or None.
+def agenda_item(event) -> Activity | None:
+    """The agenda item a timeline event is about, as it is now (a task's done state), or None once cancelled.
 
-    Read once per request: ``preload_planned`` fills the cache with one query for a page of events; an
+    Read once per request: ``preload_items`` fills the cache with one query for a page of events; an
     event alone (the live stream) costs one lookup.
     """
-    cache = g.setdefault("planned_items", {})
+    cache = g.setdefault("agenda_items", {})
     if event.subject_id not in cache:
         cache[event.subject_id] = db.session.scalar(select(Activity).where(Activity.id == event.subject_id))
     return cache[event.subject_id]
 
 
-def preload_planned(events) -> None:
-    ids = {e.subject_id for e in events if e.subject_type == "activity" and e.kind.endswith("_planned") and e.subject_id}
-    cache = g.setdefault("planned_items", {})
+def preload_items(events) -> None:
+    ids = {e.subject_id for e in events if e.subject_type == "activity" and e.subject_id}
+    cache = g.setdefault("agenda_items", {})
     missing = ids - set(cache)
     if missing:
         found = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(missing))).unique()}

@@ -28,6 +28,20 @@ def make_rule(repeat: str, *, count: int | None, until: date | None, zone: ZoneI
     return rule
 
 
+def describe(rule: str, zone: ZoneInfo) -> tuple[str, int | None, date | None]:
+    """A rule back as the form shows it: (frequency, times, last day in ``zone``)."""
+    if not rule:
+        return "", None, None
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    frequency = parts.get("FREQ", "").lower()
+    if "COUNT" in parts:
+        return frequency, int(parts["COUNT"]), None
+    if "UNTIL" in parts:
+        last = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).astimezone(zone)
+        return frequency, None, last.date()
+    return frequency, None, None
+
+
 def _rule(starts_at: datetime, recurrence: str, zone: str):
     return rrulestr(recurrence, dtstart=starts_at.astimezone(ZoneInfo(zone or "UTC")))
 

@@ -4,13 +4,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.agenda import recurrence
 from app.agenda.labels import OUTCOMES, event_kind
+from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
-from app.models import LOGGED_KINDS, Activity, ActivityAssignee, ActivityContact, utcnow
+from app.models import LOGGED_KINDS, Activity, ActivityAssignee, ActivityContact, Reminder, utcnow
 from app.permissions import Viewer
 from app.timeline.services import record_event
 
@@ -38,9 +39,15 @@ def _summary(values: dict) -> str:
 
 
 def _people(activity: Activity, assignee_ids, contact_ids) -> None:
-    activity.assignees = [ActivityAssignee(user_id=user_id) for user_id in dict.fromkeys(assignee_ids)]
-    activity.attendees = [ActivityContact(contact_id=contact_id) for contact_id in dict.fromkeys(contact_ids)
-                          if contact_id != activity.contact_id]
+    """Who an item is for and who of the customer attends: rows kept, added or removed (a kept row is not re-inserted)."""
+    users = list(dict.fromkeys(assignee_ids))
+    had = {a.user_id for a in activity.assignees}
+    activity.assignees = [a for a in activity.assignees if a.user_id in users] + [
+        ActivityAssignee(user_id=u) for u in users if u not in had]
+    contacts = [c for c in dict.fromkeys(contact_ids) if c != activity.contact_id]
+    had = {a.contact_id for a in activity.attendees}
+    activity.attendees = [a for a in activity.attendees if a.contact_id in contacts] + [
+        ActivityContact(contact_id=c) for c in contacts if c not in had]
 
 
 def record_interaction(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,
@@ -94,6 +101,63 @@ def plan(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | No
     return save_once(idempotency_key, lambda: record_plan(
         viewer.user_id, thirdparty_id=thirdparty_id, contact_id=contact_id, values=values, assignee_ids=assignee_ids,
         idempotency_key=idempotency_key, contact_ids=contact_ids))
+
+
+def plan_snapshot(item: Activity) -> dict:
+    """A planned item's editable values, comparable with what the edit form sends (``plan_submitted``)."""
+    return {"kind": item.kind, "title": item.title, "body": item.body, "starts_at": _moment(item.starts_at),
+            "ends_at": _moment(item.ends_at), "all_day": item.all_day, "priority": item.priority, "location": item.location,
+            "recurrence": item.recurrence, "reminder_minutes": item.reminder_minutes,
+            "contact_id": str(item.contact_id) if item.contact_id else None,
+            "assignees": sorted(str(i) for i in item.assignee_ids),
+            "attendees": sorted(str(a.contact_id) for a in item.attendees)}
+
+
+def plan_submitted(values: dict, *, contact_id, assignee_ids, contact_ids) -> dict:
+    return {**{k: v for k, v in values.items() if k not in ("zone", "due_at")},
+            "starts_at": _moment(values["starts_at"]), "ends_at": _moment(values["ends_at"]),
+            "contact_id": str(contact_id) if contact_id else None, "assignees": sorted(str(i) for i in dict.fromkeys(assignee_ids)),
+            "attendees": sorted(str(i) for i in dict.fromkeys(contact_ids) if i != contact_id)}
+
+
+def update_plan(viewer: Viewer, item: Activity, submitted: dict, *, version: int, base: dict | None, names: dict) -> dict:
+    """Change (reschedule, reassign…) a task or an appointment; the timeline says what changed, with people by name.
+
+    :raise EditConflict: when someone else changed the same fields meanwhile.
+    """
+    current = plan_snapshot(item)
+    values = merge_edit(current, submitted, stale=version != item.version, base=base)
+    changes = {f: [current[f], values[f]] for f in values if current[f] != values[f]}
+    if not changes:
+        return changes
+    for field in ("kind", "title", "body", "all_day", "priority", "location", "recurrence", "reminder_minutes"):
+        setattr(item, field, values[field])
+    item.starts_at = datetime.fromisoformat(values["starts_at"])
+    item.ends_at = datetime.fromisoformat(values["ends_at"]) if values["ends_at"] else None
+    item.due_at = item.starts_at if item.kind == "task" else None
+    item.contact_id = uuid.UUID(values["contact_id"]) if values["contact_id"] else None
+    item.zone = item.zone or "UTC"
+    item.repeats_until = recurrence.last_end(item.starts_at, item.ends_at, item.recurrence, item.zone)
+    _people(item, [uuid.UUID(i) for i in values["assignees"]], [uuid.UUID(i) for i in values["attendees"]])
+    item.updated_at = utcnow()
+    shown = {f: [[names.get(i, i) for i in old], [names.get(i, i) for i in new]] if f in ("assignees", "attendees")
+             else [names.get(old, old), names.get(new, new)] if f == "contact_id" else [old, new]
+             for f, (old, new) in changes.items()}
+    record_event(thirdparty_id=item.thirdparty_id, contact_id=item.contact_id, kind="activity_updated",
+                 subject_type="activity", subject_id=item.id, actor_id=viewer.user_id, title=item.title,
+                 payload={"changes": shown}, required_right=EVENT_RIGHT)
+    commit_or_conflict(db.session, item, plan_snapshot, submitted)
+    return changes
+
+
+def cancel_plan(viewer: Viewer, item: Activity) -> None:
+    """Delete a planned item (its reminders go with it); the timeline keeps that it was planned and cancelled."""
+    record_event(thirdparty_id=item.thirdparty_id, contact_id=item.contact_id, kind="activity_cancelled",
+                 subject_type="activity", subject_id=None, actor_id=viewer.user_id, title=item.title,
+                 payload={"starts": _moment(item.starts_at), "all_day": item.all_day}, required_right=EVENT_RIGHT)
+    db.session.execute(delete(Reminder).where(Reminder.activity_id == item.id))
+    db.session.delete(item)
+    db.session.commit()
 
 
 def set_done(viewer: Viewer, activity: Activity, done: bool) -> bool:

@@ -1,7 +1,11 @@
 """How timeline events read: a label per kind, field names, and the filters offered."""
+import re
+from datetime import datetime
+
+from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 
-from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS
+from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS, describe_rule
 
 KIND_LABELS = {
     "thirdparty_created": _l("Created"),
@@ -58,6 +62,9 @@ FIELD_LABELS = {
     "folder": _l("Folder"), "number": _l("Version"), "size": _l("Size"), "sha256": _l("Checksum"), "mime": _l("File type"),
     "current_version_id": _l("Current version"), "deleted_at": _l("Moved to the trash on"), "document_id": _l("Document"),
     "version_id": _l("Version"), "action": _l("Action"),
+    "title": _l("Subject"), "starts_at": _l("When"), "ends_at": _l("Ends"), "all_day": _l("All day"),
+    "priority": _l("Priority"), "location": _l("Place or link"), "recurrence": _l("Repeats"),
+    "reminder_minutes": _l("Reminder"), "assignees": _l("For"), "attendees": _l("Also with"),
 }
 
 KIND_ICONS = {
@@ -68,8 +75,12 @@ KIND_ICONS = {
     "document_restored": "↺", "document_purged": "🗑", "document_downloaded": "⤓", "document_previewed": "👁",
     "call_logged": "☎", "meeting_logged": "👥", "email_logged": "✉", "letter_logged": "✉",
     "task_planned": "☐", "appointment_planned": "📅", "activity_done": "☑", "activity_reopened": "☐",
+    "activity_updated": "↻", "activity_cancelled": "⊘",
 }
 
+
+
+MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2}:\d{2}$")
 
 
 def kind_label(kind: str) -> str:
@@ -97,4 +108,9 @@ def show_value(value, lookup: dict | None = None) -> str:
         return "; ".join(parts) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, str) and MOMENT.match(value):  # a stored instant: in the viewer's zone and language
+        moment = datetime.fromisoformat(value)
+        return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
+    if isinstance(value, str) and value.startswith("FREQ="):
+        return describe_rule(value)
     return str(value)

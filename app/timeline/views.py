@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from flask import request, url_for
 from flask_babel import get_timezone
 
-from app.agenda.queries import preload_planned
+from app.agenda.queries import preload_items
 from app.forms import day_start, parse_uuid
 from app.permissions import Viewer
 from app.timeline.display import KIND_FILTERS
@@ -55,7 +55,7 @@ def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpo
     filters, kept = parse_filters(request.args)
     before = decode_cursor(request.args.get("before"))
     events, cursor = list_events(viewer, tp.id, filters, before=before, contact_id=contact.id if contact else None)
-    preload_planned(events)  # the done state of the tasks and appointments shown, in one query
+    preload_items(events)  # the agenda items shown (a task's done state), in one query
     next_url = None
     if cursor:
         next_url = url_for(endpoint, **endpoint_args, **kept, before=encode_cursor(cursor),

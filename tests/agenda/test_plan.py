@@ -389,3 +389,46 @@ def test_the_organisation_chooses_which_business_events_also_show_in_the_agenda(
     browser = Browser(app.test_client())
     browser.login(seller.email)
     assert "Vetri Sala" not in browser.get(f"/{tenant.slug}/agenda/", query_string={"view": "day"}).get_data(as_text=True)
+
+
+def test_a_planned_item_is_changed_with_its_history_and_cancelled_after_a_confirmation(app, tenant, owner):
+    tp = make_thirdparty(app, tenant, "Sartoria Blu")
+    luca = add_member(app, tenant, make_user(app, name="Luca Verdi"), role="support")
+    plan(owner, tenant, tp, kind="appointment", title="Fitting", starts="2030-04-01T10:00", ends="2030-04-01T11:00",
+         repeat="weekly", repeat_until="2030-04-29")
+    [item] = _items(app, tenant)
+    page = owner.get(f"/{tenant.slug}/agenda/items/{item.id}/edit").get_data(as_text=True)
+    assert 'value="2030-04-01T10:00"' in page and 'value="2030-04-29"' in page and 'name="version"' in page
+    fields = {"csrf_token": csrf_from(page), "version": str(item.version),
+              "base": re.search(r'name="base" type="hidden" value="([^"]*)"', page).group(1).replace("&#34;", '"'),
+              "kind": "appointment", "title": "Fitting", "starts": "2030-04-02T15:00", "ends": "2030-04-02T16:00",
+              "priority": "normal", "repeat": "weekly", "repeat_until": "2030-04-30",
+              "assignees": [str(tenant.owner.id), str(luca.id)], "reminder": ""}
+    bad = owner.post(f"/{tenant.slug}/agenda/items/{item.id}/edit", {**fields, "title": "", "body": "Kept"})
+    assert bad.status_code == 422 and "Kept" in bad.get_data(as_text=True)
+    assert owner.post(f"/{tenant.slug}/agenda/items/{item.id}/edit", fields).status_code == 303
+    [moved] = _items(app, tenant)
+    assert moved.starts_at == datetime(2030, 4, 2, 13, tzinfo=UTC) and len(moved.assignee_ids) == 2
+    [event] = events_of(app, tenant, thirdparty_id=tp.id, kind="activity_updated")
+    assert set(event.payload["changes"]) == {"starts_at", "ends_at", "recurrence", "assignees"}
+    assert sorted(event.payload["changes"]["assignees"][1]) == ["Luca Verdi", "Owner of Atelier Alpha"]
+    card = flat(owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True))
+    assert "Plan changed" in card and "Apr 2, 2030 3:00" in card and "Every week, until" in card
+    # A stale form that changes the same field is refused with both values; another field merges.
+    stale = owner.post(f"/{tenant.slug}/agenda/items/{item.id}/edit", {**fields, "starts": "2030-04-03T09:00",
+                                                                        "ends": "2030-04-03T10:00"})
+    assert stale.status_code == 409 and "Someone else changed this meanwhile" in stale.get_data(as_text=True)
+    merged = owner.post(f"/{tenant.slug}/agenda/items/{item.id}/edit", {
+        **fields, "starts": "2030-04-01T10:00", "ends": "2030-04-01T11:00", "repeat_until": "2030-04-29",
+        "assignees": [str(tenant.owner.id)], "location": "Atelier"})  # as first shown, but for the place
+    assert merged.status_code == 303
+    [now] = _items(app, tenant)
+    assert now.location == "Atelier" and now.starts_at == datetime(2030, 4, 2, 13, tzinfo=UTC) and len(now.assignee_ids) == 2
+
+    # Cancelled: gone from the agenda, the timeline says so and no longer links to it.
+    response = owner.post(f"/{tenant.slug}/agenda/items/{item.id}/cancel", {"csrf_token": csrf_from(page)})
+    assert response.status_code == 303 and _items(app, tenant) == []
+    assert owner.get(f"/{tenant.slug}/agenda/items/{item.id}").status_code == 404
+    card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
+    assert "Cancelled" in card and f"/agenda/items/{item.id}" not in card
+    assert 'hx-confirm="Cancel Fitting?' in page

@@ -75,6 +75,8 @@ SCREENS = [
     Screen("agenda-week", f"/{SLUG}/agenda/?view=week&who=team", "Agenda"),
     Screen("agenda-month", f"/{SLUG}/agenda/?view=month", "Agenda"),
     Screen("agenda-item", f"/{SLUG}/agenda/items/{{task}}", TASK),
+    Screen("agenda-edit", f"/{SLUG}/agenda/items/{{task}}/edit", f"Change {TASK}"),
+    Screen("agenda-choose", f"/{SLUG}/agenda/new/plan", "Plan a task or appointment"),
     Screen("calendar-feed", f"/{SLUG}/agenda/feed", "Calendar and reminders"),
     Screen("catalog", f"/{SLUG}/admin/catalog", "Tags and fields"),
     Screen("audit-log", f"/{SLUG}/admin/audit", "Audit log"),

@@ -251,6 +251,7 @@ def _seed_history(app, side: Side) -> Side:
             "all_day": False, "priority": "high", "location": f"Place {c}", "zone": "Europe/Paris", "recurrence": ""},
             assignee_ids=[viewer.user_id], idempotency_key=None)
         task_id = task.id
+        versions["activity"] = task.version
         reminder = Reminder(activity_id=task.id, occurrence_at=due, user_id=viewer.user_id, remind_at=due - timedelta(minutes=30))
         db.session.add(reminder)
         db.session.commit()  # a reminder of the task for the owner: what dismissing changes
