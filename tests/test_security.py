@@ -1070,7 +1070,8 @@ def _store_everywhere(app, world, payloads) -> None:
     """Write the payloads into every user-writable field of A, through the domain functions the forms call:
     people, organisation, role, group, the customer (name, VAT, website, notes, address, phone, e-mail,
     custom values), its tag, the custom fields (labels, choices), its contact, its notes, a logged meeting
-    (outcome, subject, summary, place), a planned appointment (subject, details, place), the code pattern
+    (outcome, subject, summary, place), a planned appointment (subject, details, place), the organisation's
+    call outcomes (offered on the log form) and business events shown in the agenda, the code pattern
     and a customer numbered with it. Changes reach the timeline and the audit log too."""
     mix, a = _Mixer(payloads), world.a
     client = ClientInfo(ip="192.0.2.40", user_agent=mix(255))
@@ -1079,7 +1080,8 @@ def _store_everywhere(app, world, payloads) -> None:
         for key in ("owner", "target"):
             update_account(db.session.get(User, a.users[key].id), name=mix(120), locale="en", timezone="Europe/Paris")
         viewer = load_viewer(a.users["owner"].id)
-        update_settings(viewer, db.session.get(Tenant, a.id), mix(120), "en", "Europe/Paris", client)
+        update_settings(viewer, db.session.get(Tenant, a.id), mix(120), "en", "Europe/Paris", client,
+                        call_outcomes=[mix(80), mix(80)], agenda_kinds=["thirdparty_created", "note_added", "contact_added"])
         update_role(viewer, get_role(a.roles["custom"]), mix(80), mix(255), ["thirdparty.read"], client)
         save_group(viewer, get_group(a.group_id), name=mix(80), description=mix(255), rights=["thirdparty.read"],
                    member_ids=[a.memberships["target"], a.memberships["grouped"]], client=client)
@@ -1186,6 +1188,8 @@ def test_stored_payload_is_shown_as_text(app, world, mail_server, payloads):
         "plan kept": owner.post(f"/{a.slug}/agenda/customers/{customer}/plan", {
             "kind": "appointment", "starts": "", "title": mix(200), "body": mix(), "location": mix(200)}, htmx=True),
         "agenda": owner.get(f"/{a.slug}/agenda/", query_string={"view": "week", "date": "2030-01-08", "who": "team"}),
+        "agenda today": owner.get(f"/{a.slug}/agenda/", query_string={"view": "list", "who": "team"}),
+        "agenda month": owner.get(f"/{a.slug}/agenda/", query_string={"view": "month", "who": "team"}),
         "tag kept": owner.post(f"{base}/tags", {"name": mix(60), "colour": "nope"}, htmx=True),
         "field kept": owner.post(f"{base}/fields", {"entity": "thirdparty", "label": mix(80), "field_type": "choice",
                                                     "choices": ""}, htmx=True),
@@ -1207,6 +1211,7 @@ def test_stored_payload_is_shown_as_text(app, world, mail_server, payloads):
     answers["flash"] = owner.get(f"{base}/members")
     card = text_of(answers["GET /<tenant_slug>/thirdparties/<uuid:thirdparty_id>"].get_data(as_text=True))
     assert [p for p in payloads if p.strip() not in card] == [], "payloads missing from the card"
+    assert "agenda-event" in answers["agenda today"].get_data(as_text=True), "no business event reached the agenda"
     stream = answers["GET /<tenant_slug>/timeline/thirdparties/<uuid:thirdparty_id>/stream"].get_data(as_text=True)
     assert stream.count("event: timeline") >= 5, "the stream sent none of the changes"
     assert {label: r.status_code for label, r in answers.items() if r.status_code not in (*DONE, 422)} == {}
