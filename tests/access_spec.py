@@ -405,14 +405,15 @@ SPEC = (
             query_params=("q", "folder", "page", "contact")),
     _tenant("documents.upload", "/documents/customers/<uuid:thirdparty_id>", ["POST"], "document.upload", Case(
         args={"thirdparty_id": thirdparty()}, form={"folder": "Scans", "contact_id": contact(), "files": Ref("file", "pdf"),
-                                                    "idempotency_key": "security-suite-upload"},
+                                                    "idempotency_key": "security-suite-upload", "activity_id": activity()},
         form_class=UploadForm, hidden_without=(ONLY_MINE,),
         writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"document": {"thirdparty_id": thirdparty(), "contact_id": contact(), "folder": "Scans",
-                             "uploaded_by_id": user("owner")}, **BY_OWNER})),
+                             "uploaded_by_id": user("owner"), "object_type": "activity", "object_id": activity()},
+                **BY_OWNER})),
     _tenant("documents.upload_version", "/documents/<uuid:document_id>/versions", ["POST"], "document.upload", Case(
         args={"document_id": document()}, form={"files": Ref("file", "png"), "idempotency_key": "security-suite-version"},
-        form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id"),
+        form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id", "activity_id"),
         writes={"document": {"current_version_id", "version_count", "size", "mime", "updated_at", "version"},
                 "document_version": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"document_version": {"document_id": document(), "number": 3, "uploaded_by_id": user("owner")}, **BY_OWNER})),

@@ -310,11 +310,11 @@ BODY_ID_CASES = [pytest.param(*t, name, id=f"{case_id(t)} {name}") for t in TENA
 @pytest.mark.parametrize("route,case,method,field", BODY_ID_CASES)
 def test_form_naming_other_tenant_object_is_refused(app, world, start, cleaner, route, case, method, field):
     """An id of B in A's form: a choice (role, member, tag) is not a valid one (422); the record to act
-    on (a customer, a contact) is not found (404); bulk actions go back with a message (303). Nothing changes."""
+    on (a customer, a contact, an agenda item) is not found (404); bulk actions go back with a message (303). Nothing changes."""
     actor = signed_in(app, world)
     form = world.form(case, world.a) | {field: world.resolve(case.form[field], world.b)}
     response = actor.post(world.url(route, case, world.a), form)
-    expected = case.refused if case.refused != 422 else 404 if _foreign_kind(case.form[field]) in ("thirdparty", "contact") \
+    expected = case.refused if case.refused != 422 else 404 if _foreign_kind(case.form[field]) in ("thirdparty", "contact", "activity") \
         else 422
     assert response.status_code == expected
     assert diff(start, snapshot(cleaner)) == []

@@ -1,5 +1,5 @@
 """Planning a task or an appointment on a customer, an item's page, marking it done, and .ics files in and out."""
-from flask import abort, flash, g, make_response, request, url_for
+from flask import abort, current_app, flash, g, make_response, request, url_for
 from flask_babel import gettext as _
 
 from app.admin.services import list_members
@@ -8,7 +8,9 @@ from app.agenda.forms import PlanForm, edit_form, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
 from app.agenda.routes import back_to, check_others, contact_of
 from app.contacts.services import get_contact, list_contacts_of
+from app.documents import services as documents
 from app.documents.filetypes import content_disposition
+from app.documents.forms import upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page, wants_fragment
@@ -142,8 +144,10 @@ def import_ics(thirdparty_id):
 def show_item(activity_id):
     """An agenda item: what, when, with whom, for whom, its state and its calendar file."""
     item = _item_or_404(activity_id)
+    box = documents.card_box(g.viewer, thirdparty_id=item.thirdparty_id, about=("activity", item.id), limit=50)
     return render_page("agenda/item.html", item=item, customers=queries.customer_names([item.thirdparty_id]),
-                       people=queries.people_of(item),
+                       people=queries.people_of(item), attached=box["documents"], attached_count=box.get("document_count", 0),
+                       upload=upload_form(item.contact_id, activity_id=item.id), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],
                        next=queries.Occurrence(item, item.starts_at, item.ends_at))
 
 

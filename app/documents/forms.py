@@ -22,6 +22,7 @@ class UploadForm(FlaskForm):
     folder = StringField(_l("Folder"), filters=[_strip], validators=[Length(max=FOLDER_MAX)],
                          render_kw={"list": "folder-names", "autocomplete": "off"})
     contact_id = HiddenField()
+    activity_id = HiddenField()  # attached to an agenda item (a meeting's minutes, an appointment's papers)
     idempotency_key = HiddenField()
 
     def chosen_files(self) -> list:
@@ -32,8 +33,9 @@ class UploadForm(FlaskForm):
             raise ValidationError(_l("Choose at least one file."))
 
 
-def upload_form(contact_id=None, folder: str = "") -> UploadForm:
-    return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, idempotency_key=uuid.uuid4().hex)
+def upload_form(contact_id=None, folder: str = "", activity_id=None) -> UploadForm:
+    return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, activity_id=str(activity_id or ""),
+                      idempotency_key=uuid.uuid4().hex)
 
 
 class DocumentForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app import tags
 from app.admin.services import list_members
+from app.agenda import queries as agenda_queries
 from app.bodylimits import body_limit
 from app.contacts.services import get_contact, list_contacts_of
 from app.documents import bp, delivery, services, uploads
@@ -103,7 +104,12 @@ def upload(thirdparty_id):
         contact = get_contact(g.viewer, parse_uuid(form.contact_id.data) or abort(404))
         if contact is None or contact.thirdparty_id != tp.id:
             abort(404)
-    return _receive(tp, form, contact)
+    item = None
+    if form.activity_id.data:  # an agenda item of this customer the viewer may see, else not found
+        item = agenda_queries.get_item(g.viewer, parse_uuid(form.activity_id.data) or abort(404))
+        if item is None or item.thirdparty_id != tp.id:
+            abort(404)
+    return _receive(tp, form, contact, about=("activity", item.id) if item else None)
 
 
 @bp.post("/<uuid:document_id>/versions")
@@ -116,7 +122,7 @@ def upload_version(document_id):
     return _receive(tp, UploadForm(), None, into=document)
 
 
-def _receive(tp, form, contact, into=None):
+def _receive(tp, form, contact, into=None, about=None):
     if not form.validate_on_submit():
         return _upload_answer(tp, form, [], [error for errors in form.errors.values() for error in errors], status=422, into=into)
     files = form.chosen_files()[:1] if into else form.chosen_files()
@@ -127,16 +133,20 @@ def _receive(tp, form, contact, into=None):
         try:
             done.append(uploads.store_upload(
                 g.viewer, storage, file, thirdparty=tp, contact=contact, folder=form.folder.data or "",
-                limits=limits, idempotency_key=f"{key}-{position}" if key else None, into=into))
+                limits=limits, idempotency_key=f"{key}-{position}" if key else None, into=into, about=about))
         except uploads.UploadRefused as refusal:
             refused.append(refusal.message)
             status = refusal.status
-    return _upload_answer(tp, form, done, refused, status=status if not done else 200, into=into)
+    return _upload_answer(tp, form, done, refused, status=status if not done else 200, into=into, about=about)
 
 
-def _upload_answer(tp, form, done, refused, *, status, into=None):
+def _upload_answer(tp, form, done, refused, *, status, into=None, about=None):
     if request.headers.get("X-Upload") == "1":  # static/js/upload.js: one file, its answer under its progress bar
         return render_page("documents/upload_result.html", "upload_result", done=done, refused=refused, status=status)
+    if not done and about is not None:  # back to the agenda item, which says why
+        for message in refused:
+            flash(message, "error")
+        return redirect_to(url_for("tenant.agenda.show_item", activity_id=about[1]))
     if not done:
         # Nothing was taken: the page again, with the reasons (the file itself cannot be kept in a form).
         form.idempotency_key.data = uuid.uuid4().hex
@@ -150,6 +160,8 @@ def _upload_answer(tp, form, done, refused, *, status, into=None):
         flash(message, "error")
     if into is not None:
         return redirect_to(url_for(".show", document_id=into.id))
+    if about is not None:
+        return redirect_to(url_for("tenant.agenda.show_item", activity_id=about[1]))
     return redirect_to(url_for(".customer", thirdparty_id=tp.id, folder=form.folder.data or None))
 
 

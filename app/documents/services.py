@@ -149,14 +149,17 @@ def find_documents(viewer: Viewer, query: DocumentQuery) -> tuple[list[Document]
 
 
 def card_box(viewer: Viewer, *, thirdparty_id: uuid.UUID | None = None, contact_id: uuid.UUID | None = None,
-             limit: int = 5) -> dict:
-    """The latest documents of a customer or about a contact and how many there are, for a card's box.
+             about: tuple[str, uuid.UUID] | None = None, limit: int = 5) -> dict:
+    """The latest documents of a customer, about a contact or attached to a business object (``about``), and
+    how many there are, for a card's box.
 
     ``documents`` is None when the viewer may not read documents (the card then shows no box).
     """
     if not viewer.can("document.read"):
         return {"documents": None}
     stmt = _visible(select(Document, func.count().over()), viewer).where(Document.deleted_at.is_(None))
+    if about:
+        stmt = stmt.where(Document.object_type == about[0], Document.object_id == about[1])
     stmt = stmt.where(Document.contact_id == contact_id) if contact_id else stmt.where(Document.thirdparty_id == thirdparty_id)
     rows = db.session.execute(stmt.order_by(Document.updated_at.desc(), Document.id.desc()).limit(limit)).all()
     return {"documents": [doc for doc, _count in rows], "document_count": rows[0][1] if rows else 0}

@@ -106,9 +106,11 @@ def _replay(idempotency_key: str, file: FileStorage) -> Upload | None:
 
 
 def store_upload(viewer: Viewer, storage: Storage, file: FileStorage, *, thirdparty: ThirdParty, contact: Contact | None,
-                 folder: str, limits: Limits, idempotency_key: str | None = None, into: Document | None = None) -> Upload:
+                 folder: str, limits: Limits, idempotency_key: str | None = None, into: Document | None = None,
+                 about: tuple[str, uuid.UUID] | None = None) -> Upload:
     """Store one uploaded file as a new document, or as a new version of the one with its name in that folder
-    (or of ``into``, whatever the file's name).
+    (or of ``into``, whatever the file's name). ``about``: the business object a new document is attached to
+    (``("activity", id)``: a meeting, an appointment…).
 
     :raise UploadRefused: for a file that is too large, empty, of a refused type, over the quota, or
         when the store cannot be reached (nothing is saved then).
@@ -147,7 +149,7 @@ def store_upload(viewer: Viewer, storage: Storage, file: FileStorage, *, thirdpa
     try:
         return _save_rows(viewer, thirdparty=thirdparty, contact=contact, folder=folder, name=name, filename=filename, sniffed=sniffed,
                           document_id=document_id, version_id=version_id, key=key, thumb=thumb, stored=stored,
-                          idempotency_key=idempotency_key)
+                          idempotency_key=idempotency_key, about=about)
     except IntegrityError:
         # Another request took the name (a new document at the same moment) or this same upload's key.
         db.session.rollback()
@@ -185,13 +187,14 @@ def _remove(storage: Storage, keys: list[str]) -> None:
 
 
 def _save_rows(viewer, *, thirdparty, contact, folder, name, filename, sniffed, document_id, version_id, key, thumb, stored,
-               idempotency_key) -> Upload:
+               idempotency_key, about=None) -> Upload:
     document = find_in_place(thirdparty.id, folder, name)
     new_document = document is None
     if new_document:
         document = Document(id=document_id, thirdparty_id=thirdparty.id, contact_id=contact.id if contact else None,
                             folder=folder, name=name, name_key=name_key(name), uploaded_by_id=viewer.user_id,
-                            version_count=0, description="")
+                            version_count=0, description="", object_type=about[0] if about else None,
+                            object_id=about[1] if about else None)
         db.session.add(document)
     # If another upload created the document meanwhile, the key names an id guessed before: keys are
     # made of ids only and stay unique, so the object is still valid under it.
@@ -207,6 +210,8 @@ def _save_rows(viewer, *, thirdparty, contact, folder, name, filename, sniffed, 
     record_event(thirdparty_id=thirdparty.id, contact_id=document.contact_id,
                  kind="document_uploaded" if new_document else "document_version_added", subject_type="document",
                  subject_id=document.id, actor_id=viewer.user_id, title=name,
-                 payload={"version": number, "size": stored.size, "folder": folder}, required_right=EVENT_RIGHT)
+                 payload={"version": number, "size": stored.size, "folder": folder,
+                          **({"about": [document.object_type, str(document.object_id)]} if document.object_id else {})},
+                 required_right=EVENT_RIGHT)
     db.session.commit()
     return Upload(document=document, version=version, new_document=new_document)

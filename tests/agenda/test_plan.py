@@ -432,3 +432,33 @@ def test_a_planned_item_is_changed_with_its_history_and_cancelled_after_a_confir
     card = owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True)
     assert "Cancelled" in card and f"/agenda/items/{item.id}" not in card
     assert 'hx-confirm="Cancel Fitting?' in page
+
+
+def test_documents_are_attached_to_an_agenda_item(app, tenant, owner):
+    import io
+
+    tp, other = make_thirdparty(app, tenant, "Fonderia Riva"), make_thirdparty(app, tenant, "Other")
+    plan(owner, tenant, tp, kind="appointment", title="Plant visit", starts="2030-05-06T10:00")
+    plan(owner, tenant, other, kind="task", title="Elsewhere", starts="2030-05-06T10:00")
+    item, elsewhere = _items(app, tenant)
+    page = owner.get(f"/{tenant.slug}/agenda/items/{item.id}").get_data(as_text=True)
+    assert "No documents attached yet" in page and f'name="activity_id" type="hidden" value="{item.id}"' in page
+
+    def upload(activity_id, name):
+        return owner.post(f"/{tenant.slug}/documents/customers/{tp.id}", {
+            "csrf_token": csrf_from(page), "activity_id": str(activity_id), "folder": "",
+            "files": (io.BytesIO(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), name)},
+            content_type="multipart/form-data")
+
+    response = upload(item.id, "minutes.pdf")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/agenda/items/{item.id}")
+    page = owner.get(f"/{tenant.slug}/agenda/items/{item.id}").get_data(as_text=True)
+    assert "minutes.pdf" in page and "Documents (1)" in page
+    document_id = re.search(r'/documents/([0-9a-f-]{36})">minutes.pdf', page).group(1)
+    document = owner.get(f"/{tenant.slug}/documents/{document_id}").get_data(as_text=True)
+    assert f"/agenda/items/{item.id}" in document and "An agenda item" in document
+    [event] = events_of(app, tenant, thirdparty_id=tp.id, kind="document_uploaded")
+    assert event.payload["about"] == ["activity", str(item.id)]
+    # Another customer's agenda item is not found here; nothing is stored.
+    assert upload(elsewhere.id, "wrong.pdf").status_code == 404
+    assert len(events_of(app, tenant, thirdparty_id=tp.id, kind="document_uploaded")) == 1
