@@ -4,7 +4,9 @@ agenda, tick it done in place; on a desktop, log a call that schedules its follo
 The live server and Chromium; nothing mocked, every wait auto-waiting.
 """
 import re
+import urllib.request
 
+import icalendar
 import pytest
 
 from tests.customers import make_contact, make_thirdparty
@@ -91,3 +93,57 @@ def test_on_a_desktop_log_a_call_with_its_follow_up_then_browse_the_month(app, o
     page.get_by_label("State").select_option("done")
     expect(page).to_have_url(re.compile(r"state=done"))
     expect(page.locator("#agenda-body")).not_to_contain_text("Follow up: Asked about delivery dates")
+
+
+def test_on_a_desktop_reschedule_an_appointment_then_cancel_it_after_a_confirmation(app, org, pages, sign_in):
+    customer = make_thirdparty(app, org, "Tessiture Bonomi")
+    page = pages.desktop()
+    sign_in(page, org.owner.email)
+    page.goto(f"/{SLUG}/agenda/customers/{customer.id}/plan?kind=appointment")
+    page.get_by_label("Subject").fill("Sample review")
+    page.get_by_label("When").fill("2031-03-10T10:00")
+    page.get_by_role("button", name="Plan it").click()
+    expect(page.locator(".flash")).to_contain_text("Appointment planned.")
+    page.locator(".next-action").get_by_role("link", name="Sample review").click()
+    page.locator("#main").get_by_role("button", name="Change").click()
+    expect(page.locator("h1")).to_have_text("Change Sample review")
+    page.get_by_label("When").fill("2031-03-12T15:30")
+    page.get_by_label("Ends").fill("2031-03-12T16:30")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("Your changes were saved.")
+    expect(page.locator("dl.details")).to_contain_text("3:30")
+
+    # The timeline says what changed; cancelling asks first, and a "no" changes nothing.
+    page.goto(f"/{SLUG}/thirdparties/{customer.id}")
+    expect(page.locator(".event-activity_updated")).to_contain_text("When:")
+    page.locator(".next-action").get_by_role("link", name="Sample review").click()
+    page.locator("#main").get_by_role("button", name="Change").click()
+    messages = []
+    page.once("dialog", lambda d: (messages.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="Cancel this task or appointment").click()
+    expect(page.locator("h1")).to_have_text("Change Sample review")
+    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    page.get_by_role("button", name="Cancel this task or appointment").click()
+    expect(page.locator(".flash")).to_contain_text("Sample review was cancelled.")
+    assert messages == ["Cancel Sample review? It leaves the agenda; the timeline keeps that it was planned."] * 2
+    expect(page.locator(".next-action")).to_contain_text("none planned")
+    expect(page.locator(".timeline")).to_contain_text("Cancelled")
+
+
+def test_get_the_calendar_address_and_a_calendar_app_reads_it(app, org, pages, sign_in):
+    customer = make_thirdparty(app, org, "Cartotecnica Lodi")
+    page = pages.desktop()
+    sign_in(page, org.owner.email)
+    page.goto(f"/{SLUG}/agenda/customers/{customer.id}/plan")
+    page.get_by_label("Subject").fill("Send the catalogue")
+    page.get_by_role("button", name="Plan it").click()
+    expect(page.locator(".flash")).to_contain_text("Task planned.")
+    page.goto(f"/{SLUG}/agenda/")
+    page.get_by_role("link", name="Calendar and reminders").click()
+    page.get_by_role("button", name="Get my calendar address").click()
+    address = page.locator("#feed-url")
+    expect(address).to_have_value(re.compile(rf"/calendar/{SLUG}/[\w-]{{40,}}\.ics$"))
+    url = address.input_value()
+    with urllib.request.urlopen(url) as response:  # a calendar app: no cookie, only the address
+        calendar = icalendar.Calendar.from_ical(response.read())
+    assert [str(e["summary"]) for e in calendar.walk("VEVENT")] == ["Send the catalogue · Cartotecnica Lodi"]
