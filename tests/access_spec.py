@@ -26,7 +26,7 @@ from app.auth.forms import (
 )
 from app.contacts.forms import ContactForm
 from app.documents.forms import DocumentForm, UploadForm
-from app.thirdparties.forms import BulkForm, ThirdPartyForm
+from app.thirdparties.forms import BulkForm, SavedViewForm, ThirdPartyForm
 from app.timeline.forms import NoteEditForm, NoteForm
 
 
@@ -227,6 +227,13 @@ SPEC = (
             query_params=("kind", "user", "since", "until", "before")),
 
     # Customer history: third parties, contacts, notes and their live timeline.
+    # Saved views are personal: saved and deleted by name among the actor's own (the seeded one is the owner's).
+    _tenant("thirdparties.save_view", "/thirdparties/views", ["POST"], "thirdparty.read", Case(
+        form={"name": "Quiet customers", "query": "contacted=90&page=3&status=all&evil=1"}, form_class=SavedViewForm,
+        writes={"saved_view": {INSERT}},
+        pinned={"saved_view": {"user_id": user("owner"), "page": "customers", "query": "contacted=90&status=all"}})),
+    _tenant("thirdparties.delete_view", "/thirdparties/views/delete", ["POST"], "thirdparty.read", Case(
+        form={"name": "Seeded view"}, writes={"saved_view": {DELETE}})),
     _tenant("thirdparties.index", "/thirdparties/", ["GET"], "thirdparty.read", Case(fragment=True),
             Case("filtered", fragment=True, query={"q": "cnry", "tag": TAG, "rep": member("target"), "status": "all",
                                                    "sort": "-updated", "contacted": "90", "planned": "overdue"}),

@@ -17,6 +17,7 @@ from app.models.contact import PREFERRED_CHANNELS, Contact
 from app.models.counter import Counter
 from app.models.document import Document, DocumentAccess, DocumentTag, DocumentVersion
 from app.models.note import Note, NoteVersion
+from app.models.saved_view import SavedView
 from app.models.security_event import SecurityEvent
 from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
 from app.models.team import Group, GroupMember, Invitation, Membership, Role
@@ -32,6 +33,6 @@ __all__ = [
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",
     "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
-    "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
+    "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SavedView", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
 ]

@@ -4,7 +4,7 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app import customfields, tags
+from app import customfields, saved_views, tags
 from app.admin.services import get_member, list_members
 from app.agenda import queries as agenda_queries
 from app.agenda import services as agenda
@@ -16,7 +16,7 @@ from app.forms import as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.permissions import require
 from app.thirdparties import bp, bulk, services
-from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
+from app.thirdparties.forms import BulkForm, SavedViewForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
 from app.timeline.forms import composer_form
 from app.timeline.notes import pinned_notes
 from app.timeline.views import timeline_context
@@ -48,15 +48,31 @@ def _thirdparty_or_404(thirdparty_id):
     return services.get_thirdparty(g.viewer, thirdparty_id) or abort(404)
 
 
+# What a saved view of the list keeps: its filters and sort, never the page.
+VIEW_PARAMS = {"q", "kind", "tag", "rep", "status", "sort", "contacted", "planned"}
+
+
+def _kept_in_views(key: str) -> bool:
+    return key in VIEW_PARAMS or key.startswith("cf_")
+
+
+
 @bp.get("/")
 @require("thirdparty.read")
 def index():
     """List the third parties; htmx asks for the results only (search as you type, filters, pages)."""
+    return _list_page()
+
+
+def _list_page(view_form=None, status=200):
     query = _list_query()
     rows, has_next = services.list_thirdparties(g.viewer, query)
     ids = [tp.id for tp in rows]
+    current = saved_views.clean_query(request.args, _kept_in_views)
     return render_page(
-        "thirdparties/index.html", "results", query=query, rows=rows, has_next=has_next,
+        "thirdparties/index.html", "results", status=status, query=query, rows=rows, has_next=has_next,
+        saved=saved_views.list_views(g.viewer.user_id, "customers"), current_view=current,
+        view_form=view_form or SavedViewForm(formdata=None, query=current),
         tags_of=services.tags_by_thirdparty(ids), all_tags=tags.list_tags(), members=list_members(),
         list_fields=[f for f in customfields.list_fields("thirdparty") if f.show_in_list],
         filter_fields=[f for f in customfields.list_fields("thirdparty") if f.field_type in ("choice", "checkbox", "text")],
@@ -69,6 +85,28 @@ def _agenda_facts(ids) -> dict:
     if not g.viewer.can("agenda.read"):
         return {"last_contacted": None, "next_actions": None}
     return {"last_contacted": agenda_queries.last_contacted(ids), "next_actions": agenda_queries.next_actions(ids)}
+
+
+@bp.post("/views")
+@require("thirdparty.read")
+def save_view():
+    """Save the list's current filters under a name (the same name updates that view)."""
+    form = SavedViewForm()
+    if not form.validate_on_submit():
+        return _list_page(view_form=form, status=422)
+    query = saved_views.clean_query(form.query.data or "", _kept_in_views)
+    view = saved_views.save_view(g.viewer.user_id, "customers", form.name.data.strip(), query)
+    flash(_("The view %(name)s is saved.", name=view.name), "success")
+    return redirect_to(url_for(".index") + (f"?{query}" if query else ""))
+
+
+@bp.post("/views/delete")
+@require("thirdparty.read")
+def delete_view():
+    """Delete the viewer's saved view of that name (views are personal: the name is looked up among theirs)."""
+    if saved_views.delete_view(g.viewer.user_id, "customers", request.form.get("name", "")[:60]):
+        flash(_("The view was deleted."), "success")
+    return redirect_to(url_for(".index"))
 
 
 @bp.get("/new")

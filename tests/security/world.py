@@ -40,6 +40,7 @@ from app.models import (
     PendingSignup,
     Reminder,
     Role,
+    SavedView,
     ThirdParty,
     User,
     utcnow,
@@ -255,6 +256,8 @@ def _seed_history(app, side: Side) -> Side:
         reminder = Reminder(activity_id=task.id, occurrence_at=due, user_id=viewer.user_id, remind_at=due - timedelta(minutes=30))
         db.session.add(reminder)
         db.session.commit()  # a reminder of the task for the owner: what dismissing changes
+        db.session.add(SavedView(user_id=viewer.user_id, page="customers", name="Seeded view", query=f"q={c}"))
+        db.session.commit()
         feed_token = feeds.new_token(viewer.user_id)
     objects = {
         ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
