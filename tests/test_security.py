@@ -40,6 +40,7 @@ from app.contacts import services as contact_services
 from app.extensions import db
 from app.models import Tenant, User, utcnow
 from app.permissions import ALL_RIGHTS, BUILTIN_ROLES, load_viewer
+from app.saved_views import clean_query, save_view
 from app.tenancy import tenant_context
 from app.thirdparties import services as tp_services
 from app.timeline import notes
@@ -1071,7 +1072,8 @@ def _store_everywhere(app, world, payloads) -> None:
     people, organisation, role, group, the customer (name, VAT, website, notes, address, phone, e-mail,
     custom values), its tag, the custom fields (labels, choices), its contact, its notes, a logged meeting
     (outcome, subject, summary, place), a planned appointment (subject, details, place), the organisation's
-    call outcomes (offered on the log form) and business events shown in the agenda, the code pattern
+    call outcomes (offered on the log form) and business events shown in the agenda, a saved view of the customer
+    list (name and query), the code pattern
     and a customer numbered with it. Changes reach the timeline and the audit log too."""
     mix, a = _Mixer(payloads), world.a
     client = ClientInfo(ip="192.0.2.40", user_agent=mix(255))
@@ -1112,6 +1114,7 @@ def _store_everywhere(app, world, payloads) -> None:
                         values={"kind": "meeting", "direction": "inbound", "starts_at": utcnow(), "duration_minutes": 5,
                                 "outcome": mix(80), "title": mix(200), "body": mix(), "meeting_mode": "online",
                                 "location": mix(200)}, idempotency_key=None)
+        save_view(viewer.user_id, "customers", mix(60), clean_query(f"q={mix(100)}", lambda key: key == "q"))
         starts = datetime(2030, 1, 8, 8, tzinfo=UTC)  # inside the agenda list the spec's case opens
         plan(viewer, thirdparty_id=a.objects[("thirdparty", "")], contact_id=a.objects[("contact", "")], values={
             "kind": "appointment", "title": mix(200), "body": mix(), "location": mix(200), "starts_at": starts,
