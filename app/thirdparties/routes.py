@@ -64,13 +64,13 @@ def index():
     return _list_page()
 
 
-def _list_page(view_form=None, status=200):
+def _list_page(view_form=None, status=200, block="results"):
     query = _list_query()
     rows, has_next = services.list_thirdparties(g.viewer, query)
     ids = [tp.id for tp in rows]
     current = saved_views.clean_query(request.args, _kept_in_views)
     return render_page(
-        "thirdparties/index.html", "results", status=status, query=query, rows=rows, has_next=has_next,
+        "thirdparties/index.html", block, status=status, query=query, rows=rows, has_next=has_next,
         saved=saved_views.list_views(g.viewer.user_id, "customers"), current_view=current,
         view_form=view_form or SavedViewForm(formdata=None, query=current),
         tags_of=services.tags_by_thirdparty(ids), all_tags=tags.list_tags(), members=list_members(),
@@ -93,8 +93,10 @@ def save_view():
     """Save the list's current filters under a name (the same name updates that view)."""
     form = SavedViewForm()
     if not form.validate_on_submit():
-        return _list_page(view_form=form, status=422)
-    query = saved_views.clean_query(form.query.data or "", _kept_in_views)
+        return _list_page(view_form=form, status=422, block="save_view")
+    # htmx sends the filter form's current fields along (its "q" is always there); without script, the
+    # hidden query of the page, which is then current.
+    query = saved_views.clean_query(request.form if "q" in request.form else form.query.data or "", _kept_in_views)
     view = saved_views.save_view(g.viewer.user_id, "customers", form.name.data.strip(), query)
     flash(_("The view %(name)s is saved.", name=view.name), "success")
     return redirect_to(url_for(".index") + (f"?{query}" if query else ""))

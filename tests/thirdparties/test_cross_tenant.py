@@ -34,6 +34,9 @@ PROBES = [
     ("tenant.thirdparties.bulk_action", "POST", "/thirdparties/bulk", {"ids": "{b_tp}", "action": "assign", "rep_id": "{member}"},
      303),
     ("tenant.thirdparties.form_row", "GET", "/thirdparties/form-row?kind=phones&index=1", None, 200),
+    # Saved views: personal, by name, no id to aim at; B's canary saved in B's own view stays B's.
+    ("tenant.thirdparties.save_view", "POST", "/thirdparties/views", {"name": "Peek", "query": f"q={CANARY}"}, 303),
+    ("tenant.thirdparties.delete_view", "POST", "/thirdparties/views/delete", {"name": "Peek"}, 303),
     ("tenant.contacts.index", "GET", f"/contacts/?q={CANARY}", None, 200),
     ("tenant.contacts.new", "GET", "/contacts/new?thirdparty={tp}", None, None),
     ("tenant.contacts.create", "POST", "/contacts/", {"thirdparty_id": "{tp}", "last_name": "Intruder", "preferred_channel": "any"},

@@ -9,7 +9,7 @@ from tests.customers import customer_rows, make_contact, make_tag, make_thirdpar
 from tests.factories import add_member
 from tests.helpers import Browser
 
-READ = {"tp.index", "tp.show", "tp.form_row", "co.index", "co.show"}
+READ = {"tp.index", "tp.show", "tp.form_row", "tp.save_view", "tp.delete_view", "co.index", "co.show"}
 TP_WRITE = {"tp.edit", "tp.update", "tp.bulk"}
 TP_CREATE = {"tp.new", "tp.create"}
 TP_ARCHIVE = {"tp.archive"}
@@ -31,6 +31,8 @@ CELLS = {
     "tp.index": ("GET", "/thirdparties/", None),
     "tp.show": ("GET", "/thirdparties/{tp}", None),
     "tp.form_row": ("GET", "/thirdparties/form-row?kind=emails&index=2", None),
+    "tp.save_view": ("POST", "/thirdparties/views", {"name": "Mine", "query": "status=all"}),
+    "tp.delete_view": ("POST", "/thirdparties/views/delete", {"name": "Mine"}),
     "tp.new": ("GET", "/thirdparties/new", None),
     "tp.create": ("POST", "/thirdparties/", {"name": "New one", "is_customer": "y"}),
     "tp.edit": ("GET", "/thirdparties/{tp}/edit", None),

@@ -55,3 +55,19 @@ def test_a_saved_view_keeps_the_agenda_filters(app, tenant, owner):
     page = _list(owner, tenant, contacted="90", planned="none", cf_sector="Retail", page="4", junk="x")
     kept = re.search(r'name="query" value="([^"]*)"', page).group(1).replace("&amp;", "&")
     assert kept == "cf_sector=Retail&contacted=90&planned=none"
+
+
+def test_with_htmx_the_filters_as_they_are_now_are_saved(app, tenant, owner):
+    page = _list(owner, tenant, q="old")
+    # The page's hidden query says "old", but the filters were changed since (htmx swapped the results only):
+    # the save form sends the filter form's current fields along, and those win.
+    response = owner.post(f"/{tenant.slug}/thirdparties/views", {
+        "csrf_token": csrf_from(page), "name": "Fresh", "query": "q=old", "q": "new", "kind": "supplier", "tag": "",
+        "status": "active", "sort": "name"}, htmx=True)
+    assert response.status_code == 200 and response.headers["HX-Redirect"].endswith(
+        "/thirdparties/?kind=supplier&q=new&sort=name&status=active")
+    refused = owner.post(f"/{tenant.slug}/thirdparties/views", {"csrf_token": csrf_from(page), "name": "", "q": "x"},
+                         htmx=True)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and body.lstrip().startswith('<details class="save-view" id="save-view" open')
+    assert "Give the view a name." in body
