@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask import current_app
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SelectMultipleField, StringField
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -95,3 +96,10 @@ def validate_new_slug(form, field) -> None:
 def supported_language(value: str | None) -> str:
     languages = current_app.config["LANGUAGES"]
     return value if value in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+class SavedViewForm(FlaskForm):
+    """Name a list's current filters to find them again (app/saved_views.py)."""
+
+    name = StringField(_l("Name of this view"), validators=[DataRequired(message=_l("Give the view a name.")), Length(max=60)])
+    query = HiddenField()

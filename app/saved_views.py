@@ -25,6 +25,12 @@ def clean_query(args: MultiDict | str, keeps: Callable[[str], bool]) -> str:
     return urlencode(pairs)[:1000]
 
 
+def submitted_query(form: MultiDict, fallback: str, keeps: Callable[[str], bool], marker: str) -> str:
+    """The filters a "save this view" form sent: the list's filter fields when htmx included them (``marker``
+    is a field that form always has), else the page's own query (without script the page is always current)."""
+    return clean_query(form if marker in form else fallback, keeps)
+
+
 def list_views(user_id: uuid.UUID, page: str) -> list[SavedView]:
     stmt = select(SavedView).where(SavedView.user_id == user_id, SavedView.page == page)
     return db.session.scalars(stmt.order_by(SavedView.name)).all()

@@ -181,7 +181,8 @@ def register_web(app: Flask) -> None:
         return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
                 "timeline": app.jinja_env.get_template("timeline/_macros.html").module,
                 "docs": app.jinja_env.get_template("documents/_macros.html").module,
-                "agenda": app.jinja_env.get_template("agenda/_macros.html").module}
+                "agenda": app.jinja_env.get_template("agenda/_macros.html").module,
+                "views": app.jinja_env.get_template("_macros/views.html").module}
 
     app.jinja_env.filters["web_link"] = web_link
     app.jinja_env.filters["human_size"] = human_size

@@ -26,7 +26,8 @@ from app.auth.forms import (
 )
 from app.contacts.forms import ContactForm
 from app.documents.forms import DocumentForm, UploadForm
-from app.thirdparties.forms import BulkForm, SavedViewForm, ThirdPartyForm
+from app.forms import SavedViewForm
+from app.thirdparties.forms import BulkForm, ThirdPartyForm
 from app.timeline.forms import NoteEditForm, NoteForm
 
 
@@ -395,6 +396,11 @@ SPEC = (
     _tenant("agenda.item_ics", "/agenda/items/<uuid:activity_id>.ics", ["GET"], "agenda.read", Case(
         args={"activity_id": activity()}, hidden_without=(ONLY_MINE,))),
     _tenant("agenda.feed", "/agenda/feed", ["GET"], "agenda.read"),
+    _tenant("agenda.save_view", "/agenda/views", ["POST"], "agenda.read", Case(
+        form={"name": "Team to do", "query": "who=team&state=todo&date=2030-01-01"}, form_class=SavedViewForm,
+        writes={"saved_view": {INSERT}},
+        pinned={"saved_view": {"user_id": user("owner"), "page": "agenda", "query": "state=todo&who=team"}})),
+    _tenant("agenda.delete_view", "/agenda/views/delete", ["POST"], "agenda.read", Case(form={"name": "Seeded view"})),
     _tenant("agenda.new_feed", "/agenda/feed", ["POST"], "agenda.read", Case(
         writes={"calendar_feed": {INSERT, DELETE}}, pinned={"calendar_feed": {"user_id": user("owner")}})),
     _tenant("agenda.revoke_feed", "/agenda/feed/revoke", ["POST"], "agenda.read", Case(writes={"calendar_feed": {DELETE}})),

@@ -4,18 +4,21 @@ from datetime import date, datetime, time, timedelta
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
+from app import saved_views
 from app.admin.services import list_members
 from app.agenda import bp, feeds, queries, reminders
 from app.agenda.forms import ReminderSettingsForm
 from app.agenda.labels import KIND_LABELS, PLAN_LABELS, STATE_LABELS, VIEW_LABELS
 from app.extensions import db
-from app.forms import local_to_utc, parse_uuid, viewer_zone
+from app.forms import SavedViewForm, local_to_utc, parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page
 from app.models import Membership
 from app.permissions import require
 from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
 
 LIST_DAYS = 30
+# What a saved view of the agenda keeps: how it is shown and filtered, never the date (it opens on today).
+VIEW_PARAMS = {"view", "who", "kind", "customer", "state"}
 
 
 def _default_view() -> str:
@@ -61,6 +64,10 @@ def _people(who: str, members) -> tuple[str, tuple | None]:
 @require("agenda.read")
 def index():
     """My agenda (or the team's): what is planned and what happened, with overdue tasks on top."""
+    return _agenda_page()
+
+
+def _agenda_page(view_form=None, status=200, block="agenda_body"):
     args = request.args
     view = args.get("view") if args.get("view") in VIEW_LABELS else _default_view()
     today = datetime.now(viewer_zone()).date()
@@ -89,8 +96,11 @@ def index():
     days = [first + timedelta(days=n) for n in range((after - first).days)]
     filters = {"view": view, "date": day.isoformat(), "who": who, "kind": kind if query.kinds else "",
                "customer": str(customer.id) if customer else "", "state": query.state}
+    current = saved_views.clean_query(request.args, VIEW_PARAMS.__contains__)
     return render_page(
-        "agenda/index.html", "agenda_body", reminders=reminders.pending(g.viewer.user_id), view=view, day=day, today=today,
+        "agenda/index.html", block, status=status, saved=saved_views.list_views(g.viewer.user_id, "agenda"),
+        current_view=current, view_form=view_form or SavedViewForm(formdata=None, query=current),
+        reminders=reminders.pending(g.viewer.user_id), view=view, day=day, today=today,
         days=days, by_day=by_day, found=found, cut=cut,
         overdue=overdue, customers=queries.customer_names({entry.thirdparty_id for entry in found + overdue}),
         customer=customer, members=[m for m in members if m.active], filters=filters,
@@ -107,6 +117,28 @@ def _settings_form(formdata=None) -> ReminderSettingsForm:
     lead = "" if membership.reminder_minutes is None else str(membership.reminder_minutes)
     form = ReminderSettingsForm(formdata=formdata, lead=lead, by_email=membership.reminder_email)
     return form.offer(g.tenant.reminder_minutes)
+
+
+@bp.post("/views")
+@require("agenda.read")
+def save_view():
+    """Save how the agenda is shown and filtered under a name (the same name updates that view)."""
+    form = SavedViewForm()
+    if not form.validate_on_submit():
+        return _agenda_page(view_form=form, status=422, block="save_view")
+    query = saved_views.submitted_query(request.form, form.query.data or "", VIEW_PARAMS.__contains__, marker="view")
+    view = saved_views.save_view(g.viewer.user_id, "agenda", form.name.data.strip(), query)
+    flash(_("The view %(name)s is saved.", name=view.name), "success")
+    return redirect_to(url_for(".index") + (f"?{query}" if query else ""))
+
+
+@bp.post("/views/delete")
+@require("agenda.read")
+def delete_view():
+    """Delete the viewer's saved agenda view of that name."""
+    if saved_views.delete_view(g.viewer.user_id, "agenda", request.form.get("name", "")[:60]):
+        flash(_("The view was deleted."), "success")
+    return redirect_to(url_for(".index"))
 
 
 @bp.get("/feed")

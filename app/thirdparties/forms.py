@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import URL, Email, Length, Optional, ValidationError
 
 from app import customfields
 from app.forms import MultiCheckboxField, as_choices, name_field
@@ -132,9 +132,3 @@ def form_data(values: dict) -> dict:
         "tag_ids": values["tag_ids"], "rep_ids": values["rep_ids"],
     }
 
-
-class SavedViewForm(FlaskForm):
-    """Name the customer list's current filters to find them again."""
-
-    name = StringField(_l("Name of this view"), validators=[DataRequired(message=_l("Give the view a name.")), Length(max=60)])
-    query = HiddenField()

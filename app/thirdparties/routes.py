@@ -12,11 +12,11 @@ from app.agenda.labels import LAST_CONTACT_LABELS
 from app.contacts.services import list_contacts_of
 from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
-from app.forms import as_choices, parse_uuid
+from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.permissions import require
 from app.thirdparties import bp, bulk, services
-from app.thirdparties.forms import BulkForm, SavedViewForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
+from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
 from app.timeline.forms import composer_form
 from app.timeline.notes import pinned_notes
 from app.timeline.views import timeline_context
@@ -94,9 +94,7 @@ def save_view():
     form = SavedViewForm()
     if not form.validate_on_submit():
         return _list_page(view_form=form, status=422, block="save_view")
-    # htmx sends the filter form's current fields along (its "q" is always there); without script, the
-    # hidden query of the page, which is then current.
-    query = saved_views.clean_query(request.form if "q" in request.form else form.query.data or "", _kept_in_views)
+    query = saved_views.submitted_query(request.form, form.query.data or "", _kept_in_views, marker="q")
     view = saved_views.save_view(g.viewer.user_id, "customers", form.name.data.strip(), query)
     flash(_("The view %(name)s is saved.", name=view.name), "success")
     return redirect_to(url_for(".index") + (f"?{query}" if query else ""))

@@ -462,3 +462,23 @@ def test_documents_are_attached_to_an_agenda_item(app, tenant, owner):
     # Another customer's agenda item is not found here; nothing is stored.
     assert upload(elsewhere.id, "wrong.pdf").status_code == 404
     assert len(events_of(app, tenant, thirdparty_id=tp.id, kind="document_uploaded")) == 1
+
+
+def test_a_saved_agenda_view_opens_the_same_filters_on_today(app, tenant, owner):
+    page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "list", "state": "todo", "date": "2030-01-01"})
+    body = page.get_data(as_text=True)
+    assert "Save this view" in body
+    response = owner.post(f"/{tenant.slug}/agenda/views", {
+        "csrf_token": csrf_from(body), "name": "To do, as a list", "query": "view=day",
+        "view": "list", "state": "todo", "kind": "", "date": "2030-01-01"}, htmx=True)  # htmx sends the filters as they are
+    assert response.headers["HX-Redirect"].endswith("/agenda/?state=todo&view=list")
+    page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "list", "state": "todo"}).get_data(as_text=True)
+    assert 'aria-current="true">★ To do, as a list' in page
+    refused = owner.post(f"/{tenant.slug}/agenda/views", {"csrf_token": csrf_from(body), "name": "", "view": "day"},
+                         htmx=True)
+    assert refused.status_code == 422 and "Give the view a name." in refused.get_data(as_text=True)
+    owner.post(f"/{tenant.slug}/agenda/views/delete", {"csrf_token": csrf_from(body), "name": "To do, as a list"})
+    assert "★ To do" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
+    # The customer list's views are another list's: they do not show here.
+    owner.post(f"/{tenant.slug}/thirdparties/views", {"csrf_token": csrf_from(body), "name": "Customers only", "query": ""})
+    assert "★ Customers only" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
