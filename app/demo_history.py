@@ -181,7 +181,7 @@ def _plans(tp, contacts, data, rng, members, now):
     zone = "Europe/Paris" if data is FRENCH else "Europe/Rome"
     due = (now + timedelta(days=rng.randint(-3, 10))).replace(minute=0, second=0, microsecond=0)
     task = record_plan(rep.user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id, assignee_ids=[rep.user_id],
-                       values={"kind": "task", "title": rng.choice(data["tasks"]), "body": "", "starts_at": due, "due_at": due,
+                       values={"kind": "task", "title": rng.choice(data["tasks"]), "body": "", "starts_at": due,
                                "ends_at": None, "all_day": False, "priority": rng.choice(["normal", "normal", "high"]),
                                "location": "", "zone": zone, "recurrence": ""})
     if due < now and rng.random() < .5:
@@ -191,5 +191,5 @@ def _plans(tp, contacts, data, rng, members, now):
         weekly = rng.random() < .3
         record_plan(rep.user_id, thirdparty_id=tp.id, contact_id=rng.choice(contacts).id, assignee_ids=[rep.user_id],
                     values={"kind": "appointment", "title": rng.choice(data["appointments"]), "body": "", "starts_at": starts,
-                            "due_at": None, "ends_at": starts + timedelta(hours=1), "all_day": False, "priority": "normal",
+                            "ends_at": starts + timedelta(hours=1), "all_day": False, "priority": "normal",
                             "location": tp.addresses[0].city, "zone": zone, "recurrence": "FREQ=WEEKLY;COUNT=4" if weekly else ""})

@@ -6,11 +6,11 @@ from functools import wraps
 from flask import abort, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.audit.web import log_denied
 from app.extensions import db, login_manager
-from app.models import Group, GroupMember, Membership
+from app.models import Group, GroupMember, Membership, SalesRep
 
 AREAS = {
     "thirdparty": _l("Customers and suppliers"),
@@ -136,27 +136,50 @@ class Viewer:
         return self.can(f"{area}.read_all")
 
 
-def load_viewer(user_id: uuid.UUID) -> Viewer | None:
-    """Return the viewer for ``user_id`` in the tenant in scope, or None when not a member."""
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user_id))
-    if membership is None:
+def only_mine(viewer: Viewer, tenant_id, thirdparty_id):
+    """The SQL condition "the customer in ``thirdparty_id`` is one ``viewer`` represents", for a member who may
+    see only their own customers; None when they may see all of them. The one place "only mine" is written."""
+    if viewer.sees_all("thirdparty"):
         return None
-    group_rights = db.session.scalars(
-        select(Group.rights).join(
-            GroupMember, (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id)
-        ).where(GroupMember.membership_id == membership.id)
-    ).all()
+    return exists().where(SalesRep.tenant_id == tenant_id, SalesRep.thirdparty_id == thirdparty_id,
+                          SalesRep.membership_id == viewer.membership_id)
+
+
+def _viewer_of(membership: Membership, group_rights) -> Viewer:
     rights = set(ALL_RIGHTS if membership.role.is_owner else membership.role.rights)
     for extra in group_rights:
         rights.update(extra)
     return Viewer(
         tenant_id=membership.tenant_id,
-        user_id=user_id,
+        user_id=membership.user_id,
         membership_id=membership.id,
         role_key=membership.role.key,
         active=membership.active,
         rights=frozenset(rights & set(ALL_RIGHTS)),
     )
+
+
+def _group_rights():
+    return select(GroupMember.membership_id, Group.rights).join(
+        Group, (GroupMember.tenant_id == Group.tenant_id) & (GroupMember.group_id == Group.id))
+
+
+def load_viewer(user_id: uuid.UUID) -> Viewer | None:
+    """Return the viewer for ``user_id`` in the tenant in scope, or None when not a member."""
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == user_id))
+    if membership is None:
+        return None
+    rows = db.session.execute(_group_rights().where(GroupMember.membership_id == membership.id)).all()
+    return _viewer_of(membership, [group for _id, group in rows])
+
+
+def load_viewers() -> list[tuple[Membership, Viewer]]:
+    """Every member of the tenant in scope with their viewer, in two queries (for jobs that act for each person)."""
+    memberships = db.session.scalars(select(Membership)).all()
+    groups: dict = {}
+    for membership_id, rights in db.session.execute(_group_rights()).all():
+        groups.setdefault(membership_id, []).append(rights)
+    return [(m, _viewer_of(m, groups.get(m.id, []))) for m in memberships]
 
 
 def can(right: str) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
-from app.agenda.labels import agenda_kind_label, interaction_facts
+from app.agenda.labels import agenda_kind_label, interaction_facts, moment
 from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
 from app.extensions import db, htmx, login_manager
@@ -185,6 +185,7 @@ def register_web(app: Flask) -> None:
                 "views": app.jinja_env.get_template("_macros/views.html").module}
 
     app.jinja_env.filters["web_link"] = web_link
+    app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["human_size"] = human_size
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(

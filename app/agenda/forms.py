@@ -69,7 +69,7 @@ class InteractionForm(FlaskForm):
         subject = (self.title.data or "").strip() or (self.body.data or "").strip().split("\n")[0][:150]
         title = str(_l("Follow up: %(subject)s", subject=subject)) if subject else str(_l("Follow up"))
         due = local_to_utc(datetime.combine(self.follow_up.data, time(9)))
-        return {"kind": "task", "title": title[:200], "starts_at": due, "due_at": due, "priority": "normal",
+        return {"kind": "task", "title": title[:200], "starts_at": due, "priority": "normal",
                 "zone": viewer_zone().key}
 
     def validate_when(self, field):
@@ -154,7 +154,6 @@ class PlanForm(FlaskForm):
         return {
             "kind": kind, "title": self.title.data.strip(), "body": (self.body.data or "").strip(),
             "starts_at": starts, "ends_at": ends, "all_day": bool(self.all_day.data),
-            "due_at": starts if kind == "task" else None,
             "priority": self.priority.data if self.priority.data in PRIORITIES else "normal",
             "location": (self.location.data or "").strip(), "zone": zone.key,
             "recurrence": recurrence.make_rule(repeat, count=self.repeat_count.data,

@@ -128,6 +128,6 @@ def read_invitations(data: bytes, fallback_zone: ZoneInfo) -> list[Invitation]:
             values={"kind": "appointment", "title": str(component.get("summary") or "")[:200].strip(),
                     "body": str(component.get("description") or "")[:20000].strip(),
                     "location": str(component.get("location") or "")[:200].strip(),
-                    "starts_at": starts, "ends_at": max(ends, starts), "all_day": all_day, "due_at": None,
+                    "starts_at": starts, "ends_at": max(ends, starts), "all_day": all_day,
                     "priority": "normal", "zone": zone.key, "recurrence": rule}))
     return found

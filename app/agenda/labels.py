@@ -1,8 +1,10 @@
 """How agenda items read, in one place for the form, the timeline and the card."""
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
+
+from app.agenda import recurrence
 
 KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("E-mail"), "letter": _l("Letter")}
 DIRECTION_LABELS = {"outbound": _l("We reached out"), "inbound": _l("They reached us")}
@@ -43,7 +45,7 @@ PLAN_EVENT_LABELS = {event_kind("task", "planned"): _l("Task planned"),
 
 def repeat_label(rule: str) -> str:
     """"Every week" for ``FREQ=WEEKLY;COUNT=4``; empty when it does not repeat."""
-    frequency = rule.split(";")[0].removeprefix("FREQ=").lower() if rule else ""
+    frequency = recurrence.parse(rule)[0] if rule else ""
     return str(REPEAT_LABELS.get(frequency, "")) if frequency else ""
 
 
@@ -52,20 +54,22 @@ def describe_rule(rule: str) -> str:
     label = repeat_label(rule)
     if not label:
         return ""
-    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
-    if "COUNT" in parts:
-        return str(_l("%(repeat)s, %(n)s times", repeat=label, n=parts["COUNT"]))
-    if "UNTIL" in parts:
-        until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    _frequency, count, until = recurrence.parse(rule)
+    if count:
+        return str(_l("%(repeat)s, %(n)s times", repeat=label, n=count))
+    if until:
         return str(_l("%(repeat)s, until %(date)s", repeat=label, date=format_date(until, "medium")))
     return label
 
 
+def moment(value: datetime, all_day: bool = False, date_format: str = "medium") -> str:
+    """An instant as people read it in their zone and language: "Mar 4, 2030 10:00 AM", or the day alone."""
+    day = format_date(value, date_format)
+    return day if all_day else f"{day} {format_time(value, 'short')}"
+
+
 def _when(payload: dict) -> str:
-    if not payload.get("starts"):
-        return ""
-    starts = datetime.fromisoformat(payload["starts"])
-    return format_date(starts, "medium") if payload.get("all_day") else f"{format_date(starts, 'medium')} {format_time(starts, 'short')}"
+    return moment(datetime.fromisoformat(payload["starts"]), payload.get("all_day", False)) if payload.get("starts") else ""
 
 
 def interaction_facts(payload: dict) -> str:

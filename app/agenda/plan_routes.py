@@ -6,13 +6,13 @@ from app.admin.services import list_members
 from app.agenda import bp, ical, queries, services
 from app.agenda.forms import PlanForm, edit_form, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
-from app.agenda.routes import back_to, check_others, contact_of
-from app.contacts.services import get_contact, list_contacts_of
+from app.agenda.routes import back_to, check_others, contact_of, preselected_contact
+from app.contacts.services import list_contacts_of
 from app.documents import services as documents
 from app.documents.filetypes import content_disposition
 from app.documents.forms import upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
-from app.forms import parse_uuid, viewer_zone
+from app.forms import viewer_zone
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
 from app.thirdparties.services import get_thirdparty
@@ -34,9 +34,7 @@ def _item_or_404(activity_id, *, planned=False):
 def plan(thirdparty_id):
     """The form to plan a task (a due date, a done state) or an appointment (a start, an end, maybe repeating)."""
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
-    contact = get_contact(g.viewer, parse_uuid(request.args.get("contact"))) if request.args.get("contact") else None
-    form = plan_form(list_members(), list_contacts_of(tp.id), me=g.viewer.user_id,
-                     contact_id=contact.id if contact and contact.thirdparty_id == tp.id else None,
+    form = plan_form(list_members(), list_contacts_of(tp.id), me=g.viewer.user_id, contact_id=preselected_contact(tp),
                      kind=request.args.get("kind", "task"))
     return _page(tp, form)
 

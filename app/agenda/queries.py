@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from flask import g
 from sqlalchemy import and_, exists, false, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from app.agenda import recurrence
 from app.extensions import db
@@ -20,12 +19,11 @@ from app.models import (
     Activity,
     ActivityAssignee,
     Contact,
-    SalesRep,
     ThirdParty,
     TimelineEvent,
     utcnow,
 )
-from app.permissions import Viewer
+from app.permissions import Viewer, only_mine
 from app.timeline.services import visible_to
 
 MAX_ITEMS = 500  # one view never lists more; the page says so when it is cut
@@ -39,16 +37,9 @@ def belongs_to(user_ids):
                and_(Activity.owner_id.in_(user_ids), ~assigned))
 
 
-def _customer_visible(viewer: Viewer):
-    if viewer.sees_all("thirdparty"):
-        return None
-    return exists().where(SalesRep.tenant_id == Activity.tenant_id, SalesRep.thirdparty_id == Activity.thirdparty_id,
-                          SalesRep.membership_id == viewer.membership_id)
-
-
 def readable(viewer: Viewer):
     """The items ``viewer`` may open: their own, and those on customers they may see (None: every item)."""
-    customer = _customer_visible(viewer)
+    customer = only_mine(viewer, Activity.tenant_id, Activity.thirdparty_id)
     if customer is None:
         return None
     return or_(belongs_to([viewer.user_id]), Activity.owner_id == viewer.user_id, customer)
@@ -116,16 +107,15 @@ def events_between(viewer: Viewer, query: AgendaQuery, kinds, start: datetime, e
         stmt = stmt.where(TimelineEvent.actor_id.in_(query.people))
     if query.thirdparty_id:
         stmt = stmt.where(TimelineEvent.thirdparty_id == query.thirdparty_id)
-    if not viewer.sees_all("thirdparty"):
-        stmt = stmt.where(exists().where(SalesRep.tenant_id == TimelineEvent.tenant_id,
-                                         SalesRep.thirdparty_id == TimelineEvent.thirdparty_id,
-                                         SalesRep.membership_id == viewer.membership_id))
+    customer = only_mine(viewer, TimelineEvent.tenant_id, TimelineEvent.thirdparty_id)
+    if customer is not None:
+        stmt = stmt.where(customer)
     events = db.session.scalars(stmt.order_by(TimelineEvent.occurred_at, TimelineEvent.id).limit(MAX_ITEMS)).all()
     return [EventEntry(event) for event in events]
 
 
 def _filtered(viewer: Viewer, query: AgendaQuery):
-    stmt = select(Activity).options(selectinload(Activity.assignees))
+    stmt = select(Activity)  # its assignees come with it (selectin)
     if query.people is not None:
         stmt = stmt.where(belongs_to(query.people) if query.people else false())
     condition = readable(viewer)

@@ -28,18 +28,17 @@ def make_rule(repeat: str, *, count: int | None, until: date | None, zone: ZoneI
     return rule
 
 
+def parse(rule: str) -> tuple[str, int | None, datetime | None]:
+    """A rule made by ``make_rule`` as (frequency, times, last instant in UTC); ("", None, None) for none."""
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if "UNTIL" in parts else None
+    return parts.get("FREQ", "").lower(), int(parts["COUNT"]) if "COUNT" in parts else None, until
+
+
 def describe(rule: str, zone: ZoneInfo) -> tuple[str, int | None, date | None]:
     """A rule back as the form shows it: (frequency, times, last day in ``zone``)."""
-    if not rule:
-        return "", None, None
-    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
-    frequency = parts.get("FREQ", "").lower()
-    if "COUNT" in parts:
-        return frequency, int(parts["COUNT"]), None
-    if "UNTIL" in parts:
-        last = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).astimezone(zone)
-        return frequency, None, last.date()
-    return frequency, None, None
+    frequency, count, until = parse(rule)
+    return frequency, count, until.astimezone(zone).date() if until else None
 
 
 def _rule(starts_at: datetime, recurrence: str, zone: str):

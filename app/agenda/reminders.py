@@ -21,10 +21,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.agenda import recurrence
+from app.agenda.queries import customer_names
 from app.extensions import db
 from app.mail import send_mail
-from app.models import PLANNED_KINDS, Activity, Membership, Reminder, Tenant, ThirdParty, new_id, utcnow
-from app.permissions import load_viewer
+from app.models import PLANNED_KINDS, Activity, Reminder, Tenant, new_id, utcnow
+from app.permissions import load_viewers
 from app.tenancy import current_tenant_id
 
 log = logging.getLogger("storia.agenda")
@@ -56,9 +57,8 @@ class Person:
 def _people(tenant: Tenant) -> dict[uuid.UUID, Person]:
     """Active members who may read the agenda, with their reminder settings."""
     people = {}
-    for membership in db.session.scalars(select(Membership).where(Membership.active.is_(True))):
-        viewer = load_viewer(membership.user_id)
-        if viewer is None or not viewer.can("agenda.read"):
+    for membership, viewer in load_viewers():
+        if not viewer.can("agenda.read"):  # false too for a deactivated member
             continue
         user = membership.user
         lead = membership.reminder_minutes if membership.reminder_minutes is not None else tenant.reminder_minutes
@@ -99,14 +99,15 @@ def _mail(tenant: Tenant, item: Activity, occurrence_at: datetime, person: Perso
 def send_due(now: datetime | None = None) -> int:
     """Make (and e-mail) every reminder of the tenant in scope whose time has come; returns how many."""
     now = now or utcnow()
-    tenant = db.session.get(Tenant, current_tenant_id())
-    people = _people(tenant)
     # Items starting (or due) within the longest lead, and still to do.
     items = db.session.scalars(select(Activity).where(
         Activity.kind.in_(PLANNED_KINDS), Activity.done_at.is_(None), Activity.starts_at <= now + MAX_LEAD,
         func.coalesce(Activity.repeats_until, Activity.starts_at) >= now - GRACE)).unique().all()
-    customers = dict(db.session.execute(select(ThirdParty.id, ThirdParty.name).where(
-        ThirdParty.id.in_({i.thirdparty_id for i in items}))).all()) if items else {}
+    if not items:  # most organisations, most minutes: one query and done
+        return 0
+    tenant = db.session.get(Tenant, current_tenant_id())
+    people = _people(tenant)
+    customers = customer_names(i.thirdparty_id for i in items)
     made = 0
     for item in items:
         for user_id in item.assignee_ids or ([item.owner_id] if item.owner_id else []):

@@ -22,6 +22,12 @@ def contact_of(tp, value: str | None):
     return contact
 
 
+def preselected_contact(tp):
+    """The contact a link asks to preselect (``?contact=``), if it is one of this customer's; a stale link: none."""
+    contact = get_contact(g.viewer, parse_uuid(request.args.get("contact"))) if request.args.get("contact") else None
+    return contact.id if contact and contact.thirdparty_id == tp.id else None
+
+
 def check_others(contacts, ids) -> list:
     """:raise 404: when one of ``ids`` is not one of the customer's ``contacts``."""
     known = {c.id for c in contacts}
@@ -48,10 +54,8 @@ def _page(tp, form, status=200):
 def log(thirdparty_id):
     """The form to log a call (or a meeting, an e-mail, a letter) that just happened."""
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
-    contact = get_contact(g.viewer, parse_uuid(request.args.get("contact"))) if request.args.get("contact") else None
-    return _page(tp, interaction_form(list_members(), list_contacts_of(tp.id),
-                                      contact.id if contact and contact.thirdparty_id == tp.id else None,
-                                      request.args.get("kind", "call")))  # a stale link: nobody preselected
+    return _page(tp, interaction_form(list_members(), list_contacts_of(tp.id), preselected_contact(tp),
+                                      request.args.get("kind", "call")))
 
 
 @bp.post("/customers/<uuid:thirdparty_id>/log")

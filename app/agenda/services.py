@@ -38,6 +38,12 @@ def _summary(values: dict) -> str:
     return values["body"].splitlines()[0][:200] if values["body"] else ""
 
 
+def _derive(activity: Activity) -> None:
+    """What follows from when an item is: a task is due when it starts; a repeating one ends with its last date."""
+    activity.due_at = activity.starts_at if activity.kind == "task" else None
+    activity.repeats_until = recurrence.last_end(activity.starts_at, activity.ends_at, activity.recurrence, activity.zone)
+
+
 def _people(activity: Activity, assignee_ids, contact_ids) -> None:
     """Who an item is for and who of the customer attends: rows kept, added or removed (a kept row is not re-inserted)."""
     users = list(dict.fromkeys(assignee_ids))
@@ -81,7 +87,7 @@ def record_plan(owner_id: uuid.UUID | None, *, thirdparty_id: uuid.UUID, contact
     to the session; the caller commits."""
     activity = Activity(thirdparty_id=thirdparty_id, contact_id=contact_id, owner_id=owner_id,
                         idempotency_key=idempotency_key, **values)
-    activity.repeats_until = recurrence.last_end(activity.starts_at, activity.ends_at, activity.recurrence, activity.zone)
+    _derive(activity)
     _people(activity, assignee_ids, contact_ids)
     db.session.add(activity)
     db.session.flush()
@@ -114,7 +120,7 @@ def plan_snapshot(item: Activity) -> dict:
 
 
 def plan_submitted(values: dict, *, contact_id, assignee_ids, contact_ids) -> dict:
-    return {**{k: v for k, v in values.items() if k not in ("zone", "due_at")},
+    return {**{k: v for k, v in values.items() if k != "zone"},
             "starts_at": _moment(values["starts_at"]), "ends_at": _moment(values["ends_at"]),
             "contact_id": str(contact_id) if contact_id else None, "assignees": sorted(str(i) for i in dict.fromkeys(assignee_ids)),
             "attendees": sorted(str(i) for i in dict.fromkeys(contact_ids) if i != contact_id)}
@@ -134,10 +140,8 @@ def update_plan(viewer: Viewer, item: Activity, submitted: dict, *, version: int
         setattr(item, field, values[field])
     item.starts_at = datetime.fromisoformat(values["starts_at"])
     item.ends_at = datetime.fromisoformat(values["ends_at"]) if values["ends_at"] else None
-    item.due_at = item.starts_at if item.kind == "task" else None
     item.contact_id = uuid.UUID(values["contact_id"]) if values["contact_id"] else None
-    item.zone = item.zone or "UTC"
-    item.repeats_until = recurrence.last_end(item.starts_at, item.ends_at, item.recurrence, item.zone)
+    _derive(item)
     _people(item, [uuid.UUID(i) for i in values["assignees"]], [uuid.UUID(i) for i in values["attendees"]])
     item.updated_at = utcnow()
     shown = {f: [[names.get(i, i) for i in old], [names.get(i, i) for i in new]] if f in ("assignees", "attendees")

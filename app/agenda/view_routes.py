@@ -42,6 +42,12 @@ def _window(view: str, day: date) -> tuple[date, date]:
     return day, day + timedelta(days=LIST_DAYS)
 
 
+def _period(view: str, day: date):
+    """The days shown (first, the day after the last) and the UTC instants they begin and end."""
+    first, after = _window(view, day)
+    return first, after, local_to_utc(datetime.combine(first, time())), local_to_utc(datetime.combine(after, time()))
+
+
 def _step(view: str, day: date, forward: bool) -> date:
     sign = 1 if forward else -1
     if view == "month":
@@ -70,15 +76,14 @@ def index():
 def _agenda_page(view_form=None, status=200, block="agenda_body"):
     args = request.args
     view = args.get("view") if args.get("view") in VIEW_LABELS else _default_view()
-    today = datetime.now(viewer_zone()).date()
+    zone = viewer_zone()
+    today = datetime.now(zone).date()
     try:
         day = date.fromisoformat(args.get("date", "")) if args.get("date") else today
-        first, after = _window(view, day)
-        start, end = local_to_utc(datetime.combine(first, time())), local_to_utc(datetime.combine(after, time()))
+        first, after, start, end = _period(view, day)
     except (ValueError, OverflowError):  # a malformed date, or one at the edge of the calendar
         day = today
-        first, after = _window(view, day)
-        start, end = local_to_utc(datetime.combine(first, time())), local_to_utc(datetime.combine(after, time()))
+        first, after, start, end = _period(view, day)
     members = list_members()
     who, people = _people(args.get("who", "me"), members)
     kind = args.get("kind", "")
@@ -92,7 +97,7 @@ def _agenda_page(view_form=None, status=200, block="agenda_body"):
     overdue = queries.overdue(g.viewer, query) if query.state != "done" and query.kinds in ((), ("task",)) else []
     by_day = {}
     for occurrence in found:
-        by_day.setdefault(occurrence.starts_at.astimezone(viewer_zone()).date(), []).append(occurrence)
+        by_day.setdefault(occurrence.starts_at.astimezone(zone).date(), []).append(occurrence)
     days = [first + timedelta(days=n) for n in range((after - first).days)]
     filters = {"view": view, "date": day.isoformat(), "who": who, "kind": kind if query.kinds else "",
                "customer": str(customer.id) if customer else "", "state": query.state}

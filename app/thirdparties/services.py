@@ -13,7 +13,7 @@ from app.editing import commit_or_conflict, merge_edit
 from app.extensions import db
 from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
 from app.numbering import next_code
-from app.permissions import Viewer
+from app.permissions import Viewer, only_mine
 from app.timeline.services import escape_like, record_event, visible_to
 
 PAGE_SIZE = 50
@@ -31,12 +31,8 @@ EDITABLE = ("name", "is_customer", "is_prospect", "is_supplier", "vat_number", "
 
 def visible(stmt, viewer: Viewer):
     """Restrict a query on ThirdParty to what ``viewer`` may see ("all customers" or "only mine")."""
-    if viewer.sees_all("thirdparty"):
-        return stmt
-    return stmt.where(exists().where(
-        SalesRep.tenant_id == ThirdParty.tenant_id, SalesRep.thirdparty_id == ThirdParty.id,
-        SalesRep.membership_id == viewer.membership_id,
-    ))
+    condition = only_mine(viewer, ThirdParty.tenant_id, ThirdParty.id)
+    return stmt if condition is None else stmt.where(condition)
 
 
 def get_thirdparty(viewer: Viewer, thirdparty_id: uuid.UUID) -> ThirdParty | None:

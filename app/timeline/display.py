@@ -2,10 +2,9 @@
 import re
 from datetime import datetime
 
-from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 
-from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS, describe_rule
+from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS, describe_rule, moment
 
 KIND_LABELS = {
     "thirdparty_created": _l("Created"),
@@ -109,8 +108,7 @@ def show_value(value, lookup: dict | None = None) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {v}" for k, v in value.items())
     if isinstance(value, str) and MOMENT.match(value):  # a stored instant: in the viewer's zone and language
-        moment = datetime.fromisoformat(value)
-        return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
+        return moment(datetime.fromisoformat(value))
     if isinstance(value, str) and value.startswith("FREQ="):
         return describe_rule(value)
     return str(value)
