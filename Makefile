@@ -37,6 +37,7 @@ test: setup
 bench: setup
 	$(BIN)/python -m tests.benchmark $(BENCH_ARGS)
 	$(BIN)/python -m tests.benchmark_documents
+	$(BIN)/python -m tests.benchmark_sales
 
 babel-extract: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* __pycache__ node_modules instance' -o app/translations/messages.pot --no-location --sort-output .

@@ -66,8 +66,22 @@ def register_blueprints(app: Flask) -> None:
     from app.documents import bp as documents_bp
     from app.documents import routes as document_routes  # noqa: F401
     from app.permissions import require_membership
+    from app.pipeline import bp as pipeline_bp
+    from app.pipeline import deal_routes, stage_routes  # noqa: F401
+    from app.pipeline import routes as pipeline_routes  # noqa: F401
     from app.public import bp as public_bp
     from app.public import routes as public_routes  # noqa: F401
+    from app.sales import bp as sales_bp
+    from app.sales import (  # noqa: F401
+        chain_routes,
+        contract_routes,
+        metrics_routes,
+        order_routes,
+        payment_routes,
+        product_routes,
+        quote_routes,  # noqa: F401
+    )
+    from app.sales import document_routes as sales_document_routes  # noqa: F401
     from app.tenancy import make_tenant_blueprint
     from app.thirdparties import bp as thirdparties_bp
     from app.thirdparties import routes as thirdparty_routes  # noqa: F401
@@ -79,5 +93,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(make_tenant_blueprint(
-        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, admin_bp]
+        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, sales_bp, pipeline_bp,
+                             admin_bp]
     ))

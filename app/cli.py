@@ -98,6 +98,45 @@ def register_cli(app: Flask) -> None:
                 return
             time.sleep(every)
 
+    @app.cli.group("sales")
+    def sales():
+        """Sales: late-payment reminders."""
+
+    @sales.command("remind")
+    @click.option("--every", type=int, default=0, help="Run again every N seconds (a clock process) instead of once.")
+    def sales_remind(every):
+        """E-mail the late-payment reminders that are due, in every organisation (each one once)."""
+        import time
+
+        from app.sales.dunning import send_due
+
+        while True:
+            for slug in _each_tenant():
+                made = send_due()
+                if made:
+                    click.echo(f"{slug}: {made} payment reminders")
+            if not every:
+                return
+            time.sleep(every)
+
+    @app.cli.command("clock")
+    def clock():
+        """The clock process: agenda reminders every minute, late-payment reminders every hour, in every organisation."""
+        import time
+
+        from app.agenda.reminders import send_due as agenda_due
+        from app.sales.dunning import send_due as payments_due
+
+        minute = 0
+        while True:
+            for slug in _each_tenant():
+                made = agenda_due()
+                paid_late = payments_due() if minute % 60 == 0 else 0
+                if made or paid_late:
+                    click.echo(f"{slug}: {made} agenda reminders, {paid_late} payment reminders")
+            minute += 1
+            time.sleep(60)
+
     @app.cli.group("documents")
     def documents():
         """Stored files: trash purge and reconciliation with the store."""

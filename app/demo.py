@@ -5,6 +5,7 @@ from app.admin.services import add_organisation
 from app.audit.services import ClientInfo
 from app.auth.passwords import hash_password
 from app.demo_history import FRENCH, ITALIAN, load_history
+from app.demo_sales import load_sales
 from app.extensions import db
 from app.models import Membership, Role, Tenant, User
 from app.tenancy import tenant_context
@@ -48,7 +49,9 @@ def load_demo(password: str = DEMO_PASSWORD) -> list[tuple[str, str, str]]:
                 db.session.add(Membership(user_id=users[email].id, role_id=roles[role_key].id))
     db.session.commit()
     for slug, data, seed in (("atelier-dupont", FRENCH, 1), ("rossi-forniture", ITALIAN, 2)):
-        load_history(db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)), data, seed)
+        tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        load_history(tenant_id, data, seed)
+        load_sales(tenant_id, DEMO_ORGANISATIONS[slug][1])
     logins = []
     for email, (name, _locale) in DEMO_USERS.items():
         roles = [f"{role} of {DEMO_ORGANISATIONS[slug][0]}" for slug, (_, _, members) in DEMO_ORGANISATIONS.items()

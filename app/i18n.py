@@ -1,6 +1,8 @@
 """Locale and time zone of a request (the user's choice, then the browser's, then the default); sizes in its format."""
+from decimal import Decimal
+
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_decimal
+from flask_babel import format_currency, format_decimal
 from flask_login import current_user
 
 
@@ -32,3 +34,18 @@ def human_size(size: int) -> str:
             return f"{format_decimal(round(value, 1 if unit != 'B' else 0))} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def money(amount, currency: str) -> str:
+    """1 234,50 € or € 1.234,50: an amount in the user's number format, with its currency."""
+    return format_currency(Decimal(str(amount)), currency) if amount is not None else "—"
+
+
+def amounts(by_currency: dict, currency: str) -> str:
+    """Amounts in several currencies, never added up: "€1,200.00 + CHF 80.00" (zero in ``currency`` when empty)."""
+    return " + ".join(money(amount, code) for code, amount in sorted(by_currency.items())) or money(0, currency)
+
+
+def quantity(value) -> str:
+    """A quantity, a rate or a unit price without trailing zeros (2, 2.5, 19.6), in the user's number format."""
+    return format_decimal(value, format="#,##0.####")

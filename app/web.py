@@ -12,9 +12,10 @@ from app.agenda.labels import agenda_kind_label, interaction_facts, moment
 from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
 from app.extensions import db, htmx, login_manager
-from app.i18n import human_size
+from app.i18n import amounts, human_size, money, quantity
 from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
+from app.sales import document_url
 from app.storage import storage_origin
 from app.timeline import display
 
@@ -43,6 +44,8 @@ ERROR_MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have the right to do this. Ask an administrator of your organisation.")),
     404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Not possible any more"), _l("This record has moved on meanwhile (a validated document, for one, cannot be "
+                                          "changed). Reload the page to see where it stands.")),
     413: (_l("Too large"), _l("What you sent is larger than the allowed size.")),
     422: (_l("Invalid input"), _l("Some fields need your attention.")),
     429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
@@ -182,17 +185,24 @@ def register_web(app: Flask) -> None:
                 "timeline": app.jinja_env.get_template("timeline/_macros.html").module,
                 "docs": app.jinja_env.get_template("documents/_macros.html").module,
                 "agenda": app.jinja_env.get_template("agenda/_macros.html").module,
-                "views": app.jinja_env.get_template("_macros/views.html").module}
+                "views": app.jinja_env.get_template("_macros/views.html").module,
+                "sales": app.jinja_env.get_template("sales/_macros.html").module,
+                "pipeline": app.jinja_env.get_template("pipeline/_macros.html").module,
+                "picker": app.jinja_env.get_template("_macros/picker.html").module}
 
     app.jinja_env.filters["web_link"] = web_link
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["amounts"] = amounts
+    app.jinja_env.filters["quantity"] = quantity
     app.jinja_env.tests["can_do"] = can
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
         interaction_facts=interaction_facts, agenda_kind_label=agenda_kind_label,
         kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
         current_viewer=lambda: g.get("viewer"), reminder_count=reminder_count, agenda_item=agenda_item,
+        document_url=document_url,
     )
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

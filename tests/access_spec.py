@@ -27,6 +27,7 @@ from app.auth.forms import (
 from app.contacts.forms import ContactForm
 from app.documents.forms import DocumentForm, UploadForm
 from app.forms import SavedViewForm
+from app.sales.forms import HeaderForm, LineForm, PaymentForm, ProductForm, RefuseForm, ShipmentForm
 from app.thirdparties.forms import BulkForm, ThirdPartyForm
 from app.timeline.forms import NoteEditForm, NoteForm
 
@@ -84,6 +85,11 @@ def activity(key=""):
 
 def custom_field(key):
     return Ref("field", key)
+
+
+def sales(kind, key=""):
+    """A seeded product, quote or invoice ("draft" or validated), or the line of one (key: its kind, "_validated")."""
+    return Ref(kind, key)
 
 
 GROUP, INVITATION, TAG = Ref("group"), Ref("invitation"), Ref("tag")
@@ -423,7 +429,14 @@ SPEC = (
         writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"document": {"thirdparty_id": thirdparty(), "contact_id": contact(), "folder": "Scans",
                              "uploaded_by_id": user("owner"), "object_type": "activity", "object_id": activity()},
-                **BY_OWNER})),
+                **BY_OWNER}),
+        Case("attached to an invoice", args={"thirdparty_id": thirdparty()},
+             form={"folder": "Invoices", "files": Ref("file", "pdf"), "idempotency_key": "security-suite-upload-invoice",
+                   "sales_document_id": Ref("invoice")},
+             form_class=UploadForm, hidden_without=(ONLY_MINE, "invoice.read"),  # an invoice one may not read is not found
+             writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
+             pinned={"document": {"thirdparty_id": thirdparty(), "object_type": "sales_document", "object_id": Ref("invoice")},
+                     **BY_OWNER})),
     _tenant("documents.upload_version", "/documents/<uuid:document_id>/versions", ["POST"], "document.upload", Case(
         args={"document_id": document()}, form={"files": Ref("file", "png"), "idempotency_key": "security-suite-version"},
         form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id", "activity_id"),
@@ -537,6 +550,149 @@ SPEC = (
                 "rate_limit_hit": {INSERT}, **EVENT}),
         login=True),
 )
+
+# Sales: each book (quotes; invoices with their credit notes) has the same pages, each with that book's rights.
+TOTALS = {"total_net", "total_vat", "total_gross", "version"}
+LINE = {"product_id": sales("product"), "description": "Two days of training", "quantity": "2", "unit_price": "450.5",
+        "discount": "10", "vat_rate": "20"}
+
+
+def _book(name, kind, read, create, validate):
+    draft, line = sales(kind, "draft"), sales("line", kind)
+    own = {"quote": {"valid_until": "2031-01-31", "opportunity_id": Ref("opportunity")}, "invoice": {"payment_days": "45"},
+           "order": {},
+           "contract": {"starts_on": "2030-03-01", "period": "quarterly", "ends_on": "2031-02-28"}}[kind]
+    header = {"title": "Spring campaign", "contact_id": contact(), "note": "Thank you", **own}
+    ignored = tuple(f for f in ("valid_until", "payment_days", "starts_on", "period", "ends_on", "opportunity_id") if f not in own)
+    linked = {"opportunity_id": Ref("opportunity")} if kind == "quote" else {}
+    return (
+        _tenant(f"sales.{name}_index", f"/sales/{name}/", ["GET"], read, Case(
+            fragment=True, query={"q": "cnry", "state": "draft", "customer": thirdparty()}),
+            query_params=("q", "state", "customer", "page")),
+        _tenant(f"sales.{name}_totals", f"/sales/{name}/totals", ["GET"], read, Case(  # always a fragment of the list
+            fragment=True, query={"q": "cnry", "state": "draft", "customer": thirdparty()}),
+            query_params=("q", "state", "customer", "page")),
+        _tenant(f"sales.{name}_new", f"/sales/{name}/customers/<uuid:thirdparty_id>/new", ["GET"], create, Case(
+            fragment=True, args={"thirdparty_id": thirdparty()}, query={"contact": contact(), **({"opportunity": Ref("opportunity")}
+                                                                                              if kind == "quote" else {})},
+            hidden_without=(ONLY_MINE,)), query_params=("contact", "opportunity")),
+        _tenant(f"sales.{name}_create", f"/sales/{name}/customers/<uuid:thirdparty_id>", ["POST"], create, Case(
+            args={"thirdparty_id": thirdparty()}, form={**header, "idempotency_key": f"security-suite-{kind}"}, form_class=HeaderForm,
+            hidden_without=(ONLY_MINE,), ignored=ignored, writes={"sales_document": {INSERT}, **TIMELINE, **AUDIT},
+            pinned={"sales_document": {"thirdparty_id": thirdparty(), "contact_id": contact(), "kind": kind, "status": "draft",
+                                       "created_by_id": user("owner"), "title": "Spring campaign", **linked}, **BY_OWNER})),
+        _tenant(f"sales.{name}_show", f"/sales/{name}/<uuid:document_id>", ["GET"], read, Case(
+            fragment=True, args={"document_id": sales(kind)}, hidden_without=(ONLY_MINE,))),
+        _tenant(f"sales.{name}_pdf", f"/sales/{name}/<uuid:document_id>.pdf", ["GET"], read, Case(
+            args={"document_id": sales(kind)}, hidden_without=(ONLY_MINE,))),
+        _tenant(f"sales.{name}_edit", f"/sales/{name}/<uuid:document_id>/edit", ["GET"], create, Case(
+            fragment=True, args={"document_id": draft}, hidden_without=(ONLY_MINE,))),
+        _tenant(f"sales.{name}_update", f"/sales/{name}/<uuid:document_id>/edit", ["POST"], create, Case(
+            args={"document_id": draft}, form={k: v for k, v in header.items() if k != "opportunity_id"}, form_class=HeaderForm,
+            hidden_without=(ONLY_MINE,), ignored=(*ignored, "idempotency_key", "opportunity_id"),
+            writes={"sales_document": {"title", "note", *own, "version"} - {"opportunity_id"}, **AUDIT},
+            pinned={"sales_document": {"title": "Spring campaign"}, **BY_OWNER})),
+        _tenant(f"sales.{name}_delete", f"/sales/{name}/<uuid:document_id>/delete", ["POST"], create, Case(
+            args={"document_id": draft}, hidden_without=(ONLY_MINE,),
+            writes={"sales_document": {DELETE}, "sales_line": {DELETE}, **AUDIT}, pinned=BY_OWNER)),
+        _tenant(f"sales.{name}_add_line", f"/sales/{name}/<uuid:document_id>/lines", ["POST"], create, Case(
+            args={"document_id": draft}, form=LINE, form_class=LineForm, hidden_without=(ONLY_MINE,),
+            writes={"sales_line": {INSERT}, "sales_document": TOTALS, **AUDIT},
+            pinned={"sales_line": {"document_id": draft, "product_id": sales("product"), "description": "Two days of training"},
+                    **BY_OWNER})),
+        _tenant(f"sales.{name}_edit_line", f"/sales/{name}/<uuid:document_id>/lines/<uuid:line_id>", ["GET"], create, Case(
+            fragment=True, args={"document_id": draft, "line_id": line}, hidden_without=(ONLY_MINE,))),
+        _tenant(f"sales.{name}_update_line", f"/sales/{name}/<uuid:document_id>/lines/<uuid:line_id>", ["POST"], create, Case(
+            args={"document_id": draft, "line_id": line}, form=LINE, form_class=LineForm, hidden_without=(ONLY_MINE,),
+            writes={"sales_line": {"description", "quantity", "unit_price", "discount", "net", "vat"}, "sales_document": TOTALS,
+                    **AUDIT}, pinned={"sales_line": {"description": "Two days of training"}, **BY_OWNER})),
+        _tenant(f"sales.{name}_delete_line", f"/sales/{name}/<uuid:document_id>/lines/<uuid:line_id>/delete", ["POST"], create,
+                Case(args={"document_id": draft, "line_id": line}, hidden_without=(ONLY_MINE,),
+                     writes={"sales_line": {DELETE}, "sales_document": TOTALS, **AUDIT}, pinned=BY_OWNER)),
+        _tenant(f"sales.{name}_validate", f"/sales/{name}/<uuid:document_id>/validate", ["POST"], validate, Case(
+            args={"document_id": draft}, hidden_without=(ONLY_MINE,),
+            writes={"sales_document": {"number", "status", "validated_at", "issued_on", "due_on", "next_on", "version"},
+                    "counter": {"next_value"}, **TIMELINE, **AUDIT},
+            pinned={"sales_document": {"status": "validated"}, **BY_OWNER})),
+    )
+
+
+SALES_SPEC = (
+    *_book("quotes", "quote", "quote.read", "quote.create", "quote.validate"),
+    *_book("orders", "order", "order.read", "order.create", "order.create"),
+    *_book("invoices", "invoice", "invoice.read", "invoice.create", "invoice.validate"),
+    *_book("contracts", "contract", "contract.read", "contract.create", "contract.create"),
+    _tenant("sales.answer_quote", "/sales/quotes/<uuid:document_id>/<any(send, sign, refuse, reopen):step>", ["POST"],
+            "quote.validate",
+            Case("sign", args={"document_id": sales("quote"), "step": "sign"}, hidden_without=(ONLY_MINE,),
+                 writes={"sales_document": {"status", "signed_at", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"sales_document": {"status": "signed"}, **BY_OWNER}),
+            Case("refuse", args={"document_id": sales("quote"), "step": "refuse"}, form={"reason": "Too expensive"},
+                 form_class=RefuseForm, hidden_without=(ONLY_MINE,),
+                 writes={"sales_document": {"status", "refused_at", "refusal_reason", "version"}, **TIMELINE, **AUDIT},
+                 pinned={"sales_document": {"status": "refused", "refusal_reason": "Too expensive"}, **BY_OWNER})),
+    # One click makes a document from another (its lines copied, the chain linked); renewing invoices a contract's period.
+    *(_tenant(f"sales.{endpoint}", rule, ["POST"], right, Case(
+        args={"document_id": sales(source)}, form={"idempotency_key": f"security-suite-{endpoint}"}, hidden_without=(ONLY_MINE,),
+        writes={"sales_document": {INSERT, *extra}, "sales_line": {INSERT}, **TIMELINE, **AUDIT},
+        # Renewing also moves the contract on: only what both rows share is pinned then.
+        pinned={"sales_document": {"created_by_id": user("owner")} if extra else {"kind": kind, "status": "draft",
+                                                                                  "created_by_id": user("owner")}, **BY_OWNER}))
+      for endpoint, rule, right, source, kind, extra in (
+          ("order_quote", "/sales/quotes/<uuid:document_id>/order", "order.create", "quote", "order", ()),
+          ("invoice_quote", "/sales/quotes/<uuid:document_id>/invoice", "invoice.create", "quote", "invoice", ()),
+          ("invoice_order", "/sales/orders/<uuid:document_id>/invoice", "invoice.create", "order", "invoice", ()),
+          ("credit_invoice", "/sales/invoices/<uuid:document_id>/credit", "invoice.create", "invoice", "credit_note", ()),
+          ("renew_contract", "/sales/contracts/<uuid:document_id>/renew", "contract.create", "contract", "invoice",
+           ("next_on", "version")))),
+    _tenant("sales.ship", "/sales/orders/<uuid:document_id>/ship", ["GET"], "order.create", Case(
+        fragment=True, args={"document_id": sales("order")}, hidden_without=(ONLY_MINE,))),
+    _tenant("sales.save_shipment", "/sales/orders/<uuid:document_id>/ship", ["POST"], "order.create", Case(
+        args={"document_id": sales("order")}, form={"shipped_on": "2030-01-12", "reference": "Parcel 42", "everything": "y",
+                                                    "idempotency_key": "security-suite-shipment"},
+        form_class=ShipmentForm, hidden_without=(ONLY_MINE,),
+        writes={"shipment": {INSERT}, "shipment_line": {INSERT}, "sales_document": {"status", "version"}, **TIMELINE, **AUDIT},
+        pinned={"shipment": {"order_id": sales("order"), "reference": "Parcel 42", "created_by_id": user("owner")}, **BY_OWNER})),
+    _tenant("sales.upcoming_contracts", "/sales/contracts/upcoming", ["GET"], "contract.read"),
+    _tenant("sales.sales_metrics", "/sales/metrics", ["GET"], "report.read", Case(fragment=True, query={"months": "6"}),
+            query_params=("months",)),
+    _tenant("sales.new_payment", "/sales/customers/<uuid:thirdparty_id>/payments/new", ["GET"], "payment.create", Case(
+        fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,))),
+    _tenant("sales.create_payment", "/sales/customers/<uuid:thirdparty_id>/payments", ["POST"], "payment.create", Case(
+        args={"thirdparty_id": thirdparty()}, form={"amount": "10.50", "received_on": "2030-01-10", "method": "cheque",
+                                                    "reference": "Cheque 1234", "idempotency_key": "security-suite-payment"},
+        form_class=PaymentForm, hidden_without=(ONLY_MINE,),
+        writes={"payment": {INSERT}, "payment_share": {INSERT}, "sales_document": {"settled", "version"}, **TIMELINE, **AUDIT},
+        pinned={"payment": {"thirdparty_id": thirdparty(), "method": "cheque", "created_by_id": user("owner")},
+                "payment_share": {"invoice_id": sales("invoice")}, **BY_OWNER})),
+    # The catalogue the lines pick from.
+    _tenant("sales.product_index", "/sales/products/", ["GET"], "quote.read", Case(fragment=True, query={"q": "cnry"}),
+            query_params=("q", "archived", "page")),
+    _tenant("sales.new_product", "/sales/products/new", ["GET"], "quote.create", Case(fragment=True)),
+    _tenant("sales.create_product", "/sales/products/", ["POST"], "quote.create", Case(
+        form={"ref": "TRAIN-2D", "label": "Two-day training", "description": "On site", "is_service": "y",
+              "unit_price": "900", "vat_rate": "20", "unit": "session"}, form_class=ProductForm,
+        writes={"product": {INSERT}, **AUDIT}, pinned={"product": {"ref": "TRAIN-2D", "is_service": True}, **BY_OWNER})),
+    _tenant("sales.edit_product", "/sales/products/<uuid:product_id>/edit", ["GET"], "quote.create", Case(
+        fragment=True, args={"product_id": sales("product")})),
+    _tenant("sales.update_product", "/sales/products/<uuid:product_id>/edit", ["POST"], "quote.create", Case(
+        args={"product_id": sales("product")},
+        form={"ref": "TRAIN-2D", "label": "Two-day training", "description": "On site", "is_service": "y",
+              "unit_price": "900", "vat_rate": "20", "unit": "session", "version": Ref("version", "product")},
+        form_class=ProductForm,
+        writes={"product": {"ref", "label", "description", "is_service", "unit_price", "unit", "version"}, **AUDIT},
+        pinned={"product": {"ref": "TRAIN-2D"}, **BY_OWNER})),
+    _tenant("sales.archive_product", "/sales/products/<uuid:product_id>/<any(archive, restore):action>", ["POST"], "quote.create",
+            Case(args={"product_id": sales("product"), "action": "archive"},
+                 writes={"product": {"archived_at", "version"}, **AUDIT}, pinned=BY_OWNER)),
+)
+
+SPEC = (*SPEC, *SALES_SPEC)
+
+# The pipeline's rows live with its tests; they build on the helpers above, hence the late import.
+from tests.pipeline.spec import PIPELINE_SPEC  # noqa: E402
+
+SPEC = (*SPEC, *PIPELINE_SPEC)
 
 # Endpoints served by Flask itself, outside the spec.
 UNSPECIFIED_ENDPOINTS = frozenset({"static"})

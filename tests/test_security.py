@@ -296,7 +296,7 @@ def test_own_route_with_other_tenant_id_in_query_shows_nothing_of_it(app, world,
     assert diff(start, snapshot(cleaner)) == []
 
 
-FOREIGN_KINDS = ("role", "membership", "tag", "thirdparty", "contact")
+FOREIGN_KINDS = ("role", "membership", "tag", "thirdparty", "contact", "product", "opportunity", "invoice")
 
 
 def _foreign_kind(value) -> str | None:
@@ -315,8 +315,8 @@ def test_form_naming_other_tenant_object_is_refused(app, world, start, cleaner, 
     actor = signed_in(app, world)
     form = world.form(case, world.a) | {field: world.resolve(case.form[field], world.b)}
     response = actor.post(world.url(route, case, world.a), form)
-    expected = case.refused if case.refused != 422 else 404 if _foreign_kind(case.form[field]) in ("thirdparty", "contact", "activity") \
-        else 422
+    records = ("thirdparty", "contact", "activity", "opportunity", "invoice")  # the record to act on or link to, not a choice
+    expected = case.refused if case.refused != 422 else 404 if _foreign_kind(case.form[field]) in records else 422
     assert response.status_code == expected
     assert diff(start, snapshot(cleaner)) == []
     assert no_data_of(world.b, start, response, flat(form.values())) == []

@@ -1,9 +1,12 @@
 """Forms of the administration pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField, ValidationError
-from wtforms.validators import Length, Optional
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import Length, NumberRange, Optional
 
+from app.admin.logo import MAX_BYTES as MAX_LOGO_BYTES
+from app.admin.logo import LogoRefused, clean_logo
 from app.agenda.labels import AUTOMATIC_KINDS
 from app.agenda.reminders import LEAD_LABELS
 from app.agenda.services import MAX_OUTCOMES, OUTCOME_MAX
@@ -11,6 +14,10 @@ from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.permissions import RIGHTS
 from app.timeline.display import KIND_LABELS
+
+# Currencies an organisation may invoice in (ISO 4217); amounts show in each person's number format.
+CURRENCIES = ("EUR", "CHF", "GBP", "USD", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN", "MAD",
+              "TND", "XOF")
 
 
 class InviteForm(FlaskForm):
@@ -47,6 +54,35 @@ class SettingsForm(FlaskForm):
                                       choices=as_choices((kind, KIND_LABELS[kind]) for kind in AUTOMATIC_KINDS))
     reminder_minutes = SelectField(_l("Agenda reminders, unless a person chooses otherwise"),
                                    choices=as_choices(LEAD_LABELS.items()), default="30")
+    currency = SelectField(_l("Currency of quotes and invoices"), choices=as_choices((c, c) for c in CURRENCIES), default="EUR")
+    payment_days = IntegerField(_l("Invoices are due after (days)"), validators=[Optional(), NumberRange(min=0, max=365)],
+                                render_kw={"inputmode": "numeric", "min": 0, "max": 365})
+    dunning_days = StringField(_l("Late-payment reminders (days after the due date)"), validators=[Length(max=60)],
+                               render_kw={"placeholder": "7, 15, 30"})
+    legal_details = TextAreaField(_l("Printed on quotes and invoices"), validators=[Length(max=1000)], render_kw={"rows": 4})
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
+    remove_logo = BooleanField(_l("Remove the logo"))
+
+    def validate_logo(self, field):
+        upload = field.data
+        if not upload or not getattr(upload, "filename", ""):
+            self.logo_png = None
+            return
+        try:
+            self.logo_png = clean_logo(upload.read(MAX_LOGO_BYTES + 1))
+        except LogoRefused as refused:
+            raise ValidationError(_l("The logo must be a PNG, JPEG, GIF or WebP image of at most 400 KB.")) from refused
+
+    def validate_dunning_days(self, field):
+        if self.dunning_list() is None:
+            raise ValidationError(_l("Numbers of days separated by commas, like 7, 15, 30 (at most 5, each up to 365)."))
+
+    def dunning_list(self) -> list[int] | None:
+        """The reminder levels typed, sorted, without repeats ([] when empty: no reminders); None when not numbers."""
+        parts = [p.strip() for p in (self.dunning_days.data or "").replace(";", ",").split(",") if p.strip()]
+        if not all(p.isdigit() and 1 <= int(p) <= 365 for p in parts) or len(set(parts)) > 5:
+            return None
+        return sorted({int(p) for p in parts})
 
     def validate_document_folders(self, field):
         lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]

@@ -16,6 +16,7 @@ from app.forms import as_choices
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
 from app.permissions import require
+from app.sales.dunning import levels, stored_levels
 from app.web import role_label
 
 
@@ -122,6 +123,13 @@ def revoke_invitation(invitation_id):
     return redirect_to(url_for(".members"))
 
 
+def _logo_change(form) -> dict:
+    """The logo to store: a new one uploaded, none when removed, else unchanged (nothing to write)."""
+    if getattr(form, "logo_png", None):
+        return {"logo": form.logo_png}
+    return {"logo": None} if form.remove_logo.data else {}
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @require("admin.settings")
 def settings():
@@ -130,13 +138,18 @@ def settings():
     form = SettingsForm(name=tenant.name, locale=tenant.locale, timezone=tenant.timezone,
                         document_folders="\n".join(tenant.document_folders or []),
                         call_outcomes="\n".join(tenant.call_outcomes or []), reminder_minutes=str(tenant.reminder_minutes),
-                        agenda_kinds=tenant.agenda_kinds or [])
+                        agenda_kinds=tenant.agenda_kinds or [], currency=tenant.currency, payment_days=tenant.payment_days,
+                        dunning_days=", ".join(str(d) for d in levels(tenant)), legal_details=tenant.legal_details)
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
                                  client_info(), document_folders=form.folder_list(), call_outcomes=form.outcome_list(),
-                                 reminder_minutes=int(form.reminder_minutes.data), agenda_kinds=form.agenda_kinds.data or None)
+                                 reminder_minutes=int(form.reminder_minutes.data), agenda_kinds=form.agenda_kinds.data or None,
+                                 currency=form.currency.data, payment_days=form.payment_days.data or 0,
+                                 dunning_days=stored_levels(form.dunning_list()), legal_details=(form.legal_details.data or "").strip(),
+                                 **_logo_change(form))
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
     return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,
+                       has_logo=services.has_logo(),
                        default_folders=", ".join(str(name) for name in DEFAULT_FOLDERS),
                        default_outcomes=", ".join(str(name) for name in OUTCOMES))

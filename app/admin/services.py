@@ -10,7 +10,7 @@ from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
 from app.models import Invitation, Membership, Role, Tenant, User, utcnow
 from app.permissions import BUILTIN_ROLES, Viewer
-from app.tenancy import slug_problem, tenant_context, user_context
+from app.tenancy import current_tenant_id, slug_problem, tenant_context, user_context
 from app.tokens import make_token, read_token
 
 
@@ -186,7 +186,13 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
     db.session.commit()
 
 
-SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes", "agenda_kinds"}
+SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes", "agenda_kinds", "currency", "payment_days", "dunning_days",
+            "legal_details", "logo"}
+
+
+def has_logo() -> bool:
+    """Whether the organisation in scope has a logo (without loading it)."""
+    return db.session.scalar(select(Tenant.logo.isnot(None)).where(Tenant.id == current_tenant_id())) or False
 
 
 def update_settings(viewer: Viewer, tenant: Tenant, name: str, locale: str, timezone: str, client: ClientInfo,

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
+from app import idempotency
 from app.agenda import recurrence
 from app.agenda.labels import OUTCOMES, event_kind
 from app.editing import commit_or_conflict, merge_edit
@@ -23,12 +23,6 @@ OUTCOME_MAX, MAX_OUTCOMES = 80, 30  # an organisation's own list of call outcome
 def outcomes(tenant) -> list[str]:
     """The call outcomes offered: the organisation's own list, else the usual ones in the viewer's language."""
     return list(tenant.call_outcomes) if tenant.call_outcomes else [str(outcome) for outcome in OUTCOMES]
-
-
-def _replayed(idempotency_key: str | None) -> Activity | None:
-    if not idempotency_key:
-        return None
-    return db.session.scalar(select(Activity).where(Activity.idempotency_key == idempotency_key))
 
 
 def _summary(values: dict) -> str:
@@ -178,24 +172,8 @@ def set_done(viewer: Viewer, activity: Activity, done: bool) -> bool:
 
 
 def save_once(idempotency_key: str | None, build: Callable[[], Activity]) -> tuple[Activity, bool]:
-    """Run ``build`` (which adds an activity and its event) and commit, once per ``idempotency_key``.
-
-    A repeated key (double tap, retried post) returns the first activity; returns it and whether it
-    was created now.
-    """
-    existing = _replayed(idempotency_key)
-    if existing is not None:
-        return existing, False
-    try:
-        activity = build()
-    except IntegrityError:  # the same form sent twice at once: the other request saved it first
-        db.session.rollback()
-        existing = _replayed(idempotency_key)
-        if existing is None:
-            raise
-        return existing, False
-    db.session.commit()
-    return activity, True
+    """Run ``build`` (which adds an activity and its event) and commit, once per ``idempotency_key``."""
+    return idempotency.save_once(Activity, idempotency_key, build)
 
 
 def log_interaction(viewer: Viewer, *, thirdparty_id: uuid.UUID, contact_id: uuid.UUID | None, values: dict,

@@ -23,6 +23,7 @@ class UploadForm(FlaskForm):
                          render_kw={"list": "folder-names", "autocomplete": "off"})
     contact_id = HiddenField()
     activity_id = HiddenField()  # attached to an agenda item (a meeting's minutes, an appointment's papers)
+    sales_document_id = HiddenField()  # or to a quote, an order, an invoice, a contract (the signed copy, a delivery note)
     idempotency_key = HiddenField()
 
     def chosen_files(self) -> list:
@@ -33,9 +34,9 @@ class UploadForm(FlaskForm):
             raise ValidationError(_l("Choose at least one file."))
 
 
-def upload_form(contact_id=None, folder: str = "", activity_id=None) -> UploadForm:
+def upload_form(contact_id=None, folder: str = "", activity_id=None, sales_document_id=None) -> UploadForm:
     return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, activity_id=str(activity_id or ""),
-                      idempotency_key=uuid.uuid4().hex)
+                      sales_document_id=str(sales_document_id or ""), idempotency_key=uuid.uuid4().hex)
 
 
 class DocumentForm(FlaskForm):

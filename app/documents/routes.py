@@ -15,7 +15,10 @@ from app.documents.forms import DocumentForm, UploadForm, upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import redirect_to, render_page, wants_fragment
+from app.models import SALES_KINDS
 from app.permissions import require
+from app.sales import document_url
+from app.sales import queries as sales_queries
 from app.storage import StorageError, get_storage
 from app.thirdparties.services import get_thirdparty
 
@@ -104,12 +107,18 @@ def upload(thirdparty_id):
         contact = get_contact(g.viewer, parse_uuid(form.contact_id.data) or abort(404))
         if contact is None or contact.thirdparty_id != tp.id:
             abort(404)
-    item = None
+    about, back = None, None
     if form.activity_id.data:  # an agenda item of this customer the viewer may see, else not found
         item = agenda_queries.get_item(g.viewer, parse_uuid(form.activity_id.data) or abort(404))
         if item is None or item.thirdparty_id != tp.id:
             abort(404)
-    return _receive(tp, form, contact, about=("activity", item.id) if item else None)
+        about, back = ("activity", item.id), url_for("tenant.agenda.show_item", activity_id=item.id)
+    elif form.sales_document_id.data:  # a quote, order, invoice or contract of this customer the viewer may read
+        doc = sales_queries.get_document(g.viewer, parse_uuid(form.sales_document_id.data) or abort(404), SALES_KINDS)
+        if not sales_queries.readable(g.viewer, doc) or doc.thirdparty_id != tp.id:
+            abort(404)
+        about, back = ("sales_document", doc.id), document_url(doc)
+    return _receive(tp, form, contact, about=about, back=back)
 
 
 @bp.post("/<uuid:document_id>/versions")
@@ -122,7 +131,7 @@ def upload_version(document_id):
     return _receive(tp, UploadForm(), None, into=document)
 
 
-def _receive(tp, form, contact, into=None, about=None):
+def _receive(tp, form, contact, into=None, about=None, back=None):
     if not form.validate_on_submit():
         return _upload_answer(tp, form, [], [error for errors in form.errors.values() for error in errors], status=422, into=into)
     files = form.chosen_files()[:1] if into else form.chosen_files()
@@ -137,16 +146,16 @@ def _receive(tp, form, contact, into=None, about=None):
         except uploads.UploadRefused as refusal:
             refused.append(refusal.message)
             status = refusal.status
-    return _upload_answer(tp, form, done, refused, status=status if not done else 200, into=into, about=about)
+    return _upload_answer(tp, form, done, refused, status=status if not done else 200, into=into, back=back)
 
 
-def _upload_answer(tp, form, done, refused, *, status, into=None, about=None):
+def _upload_answer(tp, form, done, refused, *, status, into=None, back=None):
     if request.headers.get("X-Upload") == "1":  # static/js/upload.js: one file, its answer under its progress bar
         return render_page("documents/upload_result.html", "upload_result", done=done, refused=refused, status=status)
-    if not done and about is not None:  # back to the agenda item, which says why
+    if not done and back is not None:  # back to the agenda item or the sales document, which says why
         for message in refused:
             flash(message, "error")
-        return redirect_to(url_for("tenant.agenda.show_item", activity_id=about[1]))
+        return redirect_to(back)
     if not done:
         # Nothing was taken: the page again, with the reasons (the file itself cannot be kept in a form).
         form.idempotency_key.data = uuid.uuid4().hex
@@ -160,8 +169,8 @@ def _upload_answer(tp, form, done, refused, *, status, into=None, about=None):
         flash(message, "error")
     if into is not None:
         return redirect_to(url_for(".show", document_id=into.id))
-    if about is not None:
-        return redirect_to(url_for("tenant.agenda.show_item", activity_id=about[1]))
+    if back is not None:
+        return redirect_to(back)
     return redirect_to(url_for(".customer", thirdparty_id=tp.id, folder=form.folder.data or None))
 
 
@@ -172,6 +181,14 @@ def show(document_id):
     return _document_page(services.get_document(g.viewer, document_id, deleted=None) or abort(404))
 
 
+def _attached_to(document):
+    """The sales document a document is attached to, when the viewer may read it (agenda items link by id)."""
+    if document.object_type != "sales_document" or not document.object_id:
+        return None
+    doc = sales_queries.get_document(g.viewer, document.object_id, SALES_KINDS)
+    return doc if sales_queries.readable(g.viewer, doc) else None
+
+
 def _document_page(document, *, upload_errors=(), status=200):
     versions = services.list_versions(document)
     current = next((v for v in versions if v.id == document.current_version_id), None)
@@ -179,7 +196,7 @@ def _document_page(document, *, upload_errors=(), status=200):
                        tp=get_thirdparty(g.viewer, document.thirdparty_id), access=services.list_access(document),
                        doc_tags=services.tags_by_document([document.id]).get(document.id, []),
                        inline=current is not None and delivery.may_show_inline(current),
-                       version_numbers={v.id: v.number for v in versions}, upload_form=upload_form(),
+                       version_numbers={v.id: v.number for v in versions}, upload_form=upload_form(), attached_to=_attached_to(document),
                        max_bytes=_limits().max_bytes, upload_errors=upload_errors, status=status)
 
 

@@ -17,6 +17,20 @@ from app.models.contact import PREFERRED_CHANNELS, Contact
 from app.models.counter import Counter
 from app.models.document import Document, DocumentAccess, DocumentTag, DocumentVersion
 from app.models.note import Note, NoteVersion
+from app.models.opportunity import OPPORTUNITY_STATUSES, Opportunity, PipelineStage
+from app.models.sales import (
+    CONTRACT_PERIODS,
+    PAYMENT_METHODS,
+    SALES_KINDS,
+    Payment,
+    PaymentReminder,
+    PaymentShare,
+    Product,
+    SalesDocument,
+    SalesLine,
+    Shipment,
+    ShipmentLine,
+)
 from app.models.saved_view import SavedView
 from app.models.security_event import SecurityEvent
 from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
@@ -29,10 +43,13 @@ from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitH
 __all__ = [
     "DIRECTIONS", "LOGGED_KINDS", "MEETING_MODES", "PLANNED_KINDS", "PRIORITIES", "Activity", "ActivityAssignee", "ActivityContact",
     "CalendarFeed", "Reminder",
+    "CONTRACT_PERIODS", "PAYMENT_METHODS", "SALES_KINDS", "Payment", "PaymentReminder",
+    "PaymentShare", "Product", "SalesDocument", "SalesLine", "Shipment", "ShipmentLine",
     "FIELD_ENTITIES", "FIELD_TYPES", "PREFERRED_CHANNELS", "TAG_COLOURS",
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",
     "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
     "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SavedView", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
+    "OPPORTUNITY_STATUSES", "Opportunity", "PipelineStage",
 ]

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, new_id, utcnow
@@ -25,6 +25,15 @@ class Tenant(Base):
     agenda_kinds: Mapped[list | None]
     # Agenda reminders: how many minutes before an item starts or is due, unless a person or the item says otherwise.
     reminder_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Sales: the currency of its quotes and invoices (ISO 4217) and how many days after its date an invoice is due.
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    payment_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # Late-payment reminders: days after an invoice's due date; None: 7, 15 and 30 days. An empty list: none.
+    dunning_days: Mapped[list | None]
+    # What its quotes and invoices print under its name: address, registration and VAT numbers, bank details.
+    legal_details: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Its logo on quotes and invoices: a small PNG made from what an admin uploaded (read only when printing).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -15,6 +15,8 @@ from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.permissions import require
+from app.pipeline import services as pipeline
+from app.sales import queries as sales
 from app.thirdparties import bp, bulk, services
 from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
 from app.timeline.forms import composer_form
@@ -144,6 +146,7 @@ def show(thirdparty_id):
         members={m.id: m for m in members}, contacts=contacts, fields=fields,
         display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
         note_form=composer_form(), **documents.card_box(g.viewer, thirdparty_id=tp.id), **context,
+        **sales.card_box(g.viewer, tp.id), **pipeline.card_box(g.viewer, tp.id),
         last_contacts=agenda.last_contacts(tp.id) if g.viewer.can("agenda.read") else None,
         next_action=agenda_queries.next_action(tp.id) if g.viewer.can("agenda.read") else None,
         last_contact_labels=LAST_CONTACT_LABELS,

@@ -5,6 +5,10 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from app.agenda.labels import EVENT_LABELS, PLAN_EVENT_LABELS, describe_rule, moment
+from app.pipeline.labels import EVENT_ICONS as PIPELINE_ICONS
+from app.pipeline.labels import EVENT_LABELS as PIPELINE_LABELS
+from app.sales.labels import EVENT_ICONS as SALES_ICONS
+from app.sales.labels import EVENT_LABELS as SALES_LABELS
 
 KIND_LABELS = {
     "thirdparty_created": _l("Created"),
@@ -29,6 +33,8 @@ KIND_LABELS = {
     "document_previewed": _l("Document viewed"),
     **EVENT_LABELS,
     **PLAN_EVENT_LABELS,
+    **SALES_LABELS,
+    **PIPELINE_LABELS,
 }
 
 # Filter groups shown to users: one choice may cover several kinds.
@@ -41,6 +47,8 @@ KIND_FILTERS = {
                                   "contact_archived", "contact_restored")),
     "documents": (_l("Documents"), ("document_uploaded", "document_version_added", "document_updated", "document_deleted",
                                     "document_restored", "document_purged", "document_downloaded", "document_previewed")),
+    "sales": (_l("Quotes, invoices and payments"), tuple(SALES_LABELS)),
+    "pipeline": (_l("Opportunities"), tuple(PIPELINE_LABELS)),
 }
 
 FIELD_LABELS = {
@@ -74,7 +82,7 @@ KIND_ICONS = {
     "document_restored": "↺", "document_purged": "🗑", "document_downloaded": "⤓", "document_previewed": "👁",
     "call_logged": "☎", "meeting_logged": "👥", "email_logged": "✉", "letter_logged": "✉",
     "task_planned": "☐", "appointment_planned": "📅", "activity_done": "☑", "activity_reopened": "☐",
-    "activity_updated": "↻", "activity_cancelled": "⊘",
+    "activity_updated": "↻", "activity_cancelled": "⊘", **SALES_ICONS, **PIPELINE_ICONS,
 }
 
 

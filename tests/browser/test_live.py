@@ -194,6 +194,8 @@ def test_arrivals_while_scrolled_down_show_a_button_instead_of_moving_the_page(a
     expect(button).to_be_hidden()
     expect(bruno.locator("#timeline-live li.event", has_text="Second arrival")).to_be_in_viewport()
     expect(bruno.locator("#timeline-live li.event")).to_have_count(2)
+    # The scroll up is smooth: wait until it has brought him to the top.
+    expect(bruno.locator("#timeline-live")).to_be_in_viewport(ratio=1)
 
     # Reading at the top, a new arrival needs no button.
     third = write_note(anna, "Third arrival, Bruno is at the top.")

@@ -6,7 +6,8 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from itsdangerous import URLSafeTimedSerializer
@@ -38,13 +39,18 @@ from app.models import (
     Membership,
     Note,
     PendingSignup,
+    Product,
     Reminder,
     Role,
+    SalesDocument,
     SavedView,
     ThirdParty,
     User,
     utcnow,
 )
+from app.models.sales import Fixed, from_units
+from app.sales import payments as sales_payments
+from app.sales import services as sales_services
 from app.storage import get_storage
 from app.tenancy import tenant_context
 from app.timeline import notes
@@ -62,6 +68,7 @@ from tests.customers import (
 )
 from tests.factories import TenantInfo, UserInfo
 from tests.helpers import PASSWORD
+from tests.pipeline.seed import seed_pipeline
 
 NEW_PASSWORD = "Quartz-Lantern-Orbit-2931"
 CLIENT = ClientInfo(ip="192.0.2.10", user_agent="pytest")
@@ -259,6 +266,8 @@ def _seed_history(app, side: Side) -> Side:
         db.session.add(SavedView(user_id=viewer.user_id, page="customers", name="Seeded view", query=f"q={c}"))
         db.session.commit()
         feed_token = feeds.new_token(viewer.user_id)
+        sales_objects = _seed_sales(viewer, customer.id, person.id, c)
+        pipeline_objects = seed_pipeline(viewer, customer.id, person.id, c)
     objects = {
         ("thirdparty", ""): customer.id, ("thirdparty", "own"): own.id, ("thirdparty", "archived"): archived.id,
         ("contact", ""): person.id, ("contact", "archived"): gone.id, ("note", ""): note_id, ("note", "private"): private_id,
@@ -266,9 +275,35 @@ def _seed_history(app, side: Side) -> Side:
         **{("field", key): field_id for key, field_id in fields.items()},
         **{("version", kind): version for kind, version in versions.items()},
         **documents,
-        ("activity", ""): task_id, ("feed", ""): feed_token, ("slug", ""): side.slug,
+        ("activity", ""): task_id, ("feed", ""): feed_token, ("slug", ""): side.slug, **sales_objects, **pipeline_objects,
     }
     return replace(side, objects=objects, secret=secret)
+
+
+def _seed_sales(viewer, customer_id, contact_id, c) -> dict:
+    """A product; a draft and a validated quote; a draft and a validated invoice (partly paid), each with a line."""
+    product = Product(ref=f"REF-{c}", label=f"Product {c}", unit_price=Decimal("80"), vat_rate=Decimal("20"), unit="hour")
+    db.session.add(product)
+    db.session.commit()
+    customer = db.session.scalar(select(ThirdParty).where(ThirdParty.id == customer_id))
+    line = {"product_id": product.id, "description": f"Line {c}", "quantity": Decimal(2), "unit": "hour",
+            "unit_price": Decimal("80"), "discount": Decimal(0), "vat_rate": Decimal(20)}
+    made = {}
+    for kind in ("quote", "order", "invoice", "contract"):
+        for state in ("draft", ""):
+            values = {"title": f"{kind.title()} {c}", "contact_id": contact_id, "note": f"Note {c}"}
+            if kind == "contract":
+                values |= {"starts_on": date(2030, 1, 1), "period": "monthly", "ends_on": date(2030, 12, 31)}
+            doc, _ = sales_services.create_document(viewer, customer, kind, values)
+            made[(kind, state)] = doc.id
+            made[("line", kind if state == "draft" else f"{kind}_validated")] = sales_services.add_line(doc, line).id
+            if state == "":
+                sales_services.validate(viewer, doc)
+    invoice = db.session.scalar(select(SalesDocument).where(SalesDocument.id == made[("invoice", "")]))
+    sales_payments.record_payment(viewer, customer, amount=Decimal(50), received_on=invoice.issued_on, method="transfer",
+                                  reference=f"Ref {c}", shares={invoice.id: Decimal(50)})
+    version = db.session.scalar(select(Product.version).where(Product.id == product.id))
+    return {("product", ""): product.id, ("version", "product"): version, **made}
 
 
 def _seed_documents(viewer, customer_id, c) -> dict:
@@ -443,17 +478,28 @@ def revert(cleaner, before: dict, after: dict) -> None:
     engine, tables = cleaner  # children first
     order = {name: i for i, name in enumerate(tables)}
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":  # the end state is consistent: skip foreign-key triggers (superuser)
+        raw = conn.dialect.name == "postgresql"  # snapshot() read psycopg's own values there
+        if raw:  # the end state is consistent: skip foreign-key triggers (superuser)
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         for change in sorted(changes, key=lambda c: ("+~-".index(c.kind), order[c.table] * (-1 if c.kind == "-" else 1))):
             table = Base.metadata.tables[change.table]
             where = [column == value for column, value in zip(table.primary_key.columns, change.key, strict=True)]
+            values = before[change.table].get(change.key)
+            if values is not None and raw:
+                values = _as_model_values(table, values)
             if change.kind == "+":
                 conn.execute(table.delete().where(*where))
             elif change.kind == "~":
-                conn.execute(table.update().where(*where).values(before[change.table][change.key]))
+                conn.execute(table.update().where(*where).values(values))
             else:
-                conn.execute(table.insert().values(before[change.table][change.key]))
+                conn.execute(table.insert().values(values))
+
+
+def _as_model_values(table, row: dict) -> dict:
+    """Stored values as the models give them: a scaled integer of a ``Fixed`` column back to its decimal (binding
+    it goes through ``Fixed`` again)."""
+    return {name: from_units(value, table.c[name].type.scale) if isinstance(table.c[name].type, Fixed) and value is not None
+            else value for name, value in row.items()}
 
 
 def refresh_sessions(cleaner, state: dict) -> dict:
