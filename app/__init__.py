@@ -27,7 +27,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import bodylimits, database
+    from app import bodylimits, database, freshness  # noqa: F401 (freshness: session listeners)
     from app.audit import web as audit_web
     from app.auth import passwords, sessions
     from app.extensions import babel, csrf, db, htmx, login_manager, migrate

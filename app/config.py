@@ -89,6 +89,10 @@ class Config:
     LIVE_MAX_STREAMS = _int("LIVE_MAX_STREAMS", 40)
     LIVE_STREAM_SECONDS = _int("LIVE_STREAM_SECONDS", 300)
     AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
+    # Rendered customer cards and timeline pages kept per worker process (app.pagecache; 0: off),
+    # and the longest an entry lives even when nothing was written (what changes with the clock).
+    PAGE_CACHE_SIZE = _int("PAGE_CACHE_SIZE", 500)
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
 
     HSTS_MAX_AGE = 63072000
     # Behind a reverse proxy: how many X-Forwarded-For hops to trust (0: none, use the socket).

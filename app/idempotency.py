@@ -5,15 +5,27 @@ Each such form carries an ``idempotency_key`` (a random value put in the form wh
 unique per tenant. ``save_once`` looks the key up first; a concurrent twin that got past that check fails on the
 unique constraint at commit, and then reads what the other request saved.
 """
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from flask import g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 
 Model = TypeVar("Model")
+FRESH_KEYS = "storia_fresh_keys"  # the keys a page being cached handed out (app.pagecache fills new ones)
+
+
+def new_key() -> str:
+    """A random key for a form being shown; a cached page gets a new one each time it is served."""
+    key = uuid.uuid4().hex
+    keys = g.get(FRESH_KEYS) if has_request_context() else None
+    if keys is not None:
+        keys.append(key)
+    return key
 
 
 def saved_with(model: type[Model], idempotency_key: str | None) -> Model | None:

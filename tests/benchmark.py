@@ -131,9 +131,12 @@ def _login(client, email="owner@bench.example"):
     assert response.status_code == 303, response.status_code
 
 
-def _time(client, url, n, headers=None):
+def _time(client, url, n, headers=None, cold=False):
+    """Server times of ``n`` GETs; ``cold``: each one a first view (the page cache emptied before it)."""
     samples = []
     for _ in range(n):
+        if cold:
+            client.application.extensions.pop("storia_page_cache", None)
         started = time.perf_counter()
         response = client.get(url, headers=headers or {})
         samples.append(time.perf_counter() - started)
@@ -151,22 +154,25 @@ def single_client(app, data, n):
     older = re.search(r'class="load-more" hx-get="([^"]+)"', page).group(1).replace("&amp;", "&")
     _time(client, card, 5)  # warm up
     htmx = {"HX-Request": "true"}
-    results = [
-        _summary(f"customer card ({deep_count} events)", _time(client, card, n)),
-        _summary("next timeline page (htmx, keyset)", _time(client, older, n, htmx)),
-        _summary("filtered timeline (notes + text)", _time(client, f"{card}?kind=notes&text=devis", n, htmx)),
-        _summary("customer list search (htmx)", _time(client, "/bench/thirdparties/?q=garage+dubois", n, htmx)),
-        _summary(f"timeline page at {shallow_count} events", _time(client, f"/bench/thirdparties/{shallow_id}", n)),
-        _summary(f"timeline page at {deep_count} events", _time(client, card, n)),
-    ]
+    results = []
+    # First views (rendered: the page cache emptied before each request), then views of an unchanged card.
+    for cold, label in ((True, ""), (False, ", cached")):
+        results += [
+            _summary(f"customer card ({deep_count} events){label}", _time(client, card, n, cold=cold)),
+            _summary(f"next timeline page (htmx, keyset){label}", _time(client, older, n, htmx, cold=cold)),
+            _summary(f"filtered timeline (notes + text){label}", _time(client, f"{card}?kind=notes&text=devis", n, htmx, cold=cold)),
+            _summary(f"timeline page at {shallow_count} events{label}", _time(client, f"/bench/thirdparties/{shallow_id}", n, cold=cold)),
+            _summary(f"timeline page at {deep_count} events{label}", _time(client, card, n, cold=cold)),
+        ]
+    results.append(_summary("customer list search (htmx)", _time(client, "/bench/thirdparties/?q=garage+dubois", n, htmx)))
     return results
 
 
-def _gunicorn(env, port, workers=2, threads=8):
+def _gunicorn(env, port, workers=2, threads=8, **settings):
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     process = subprocess.Popen(
         [gunicorn, "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads), "--timeout", "300",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**os.environ, **env})
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env={**os.environ, **env, **settings})
     for _ in range(100):
         try:
             http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
@@ -267,7 +273,17 @@ def _live_delay(port, cookie_a, cookie_b, thirdparty_id, samples=20):
     return [a - s for a, s in zip(arrivals, sent, strict=False)]
 
 
+def _card_load(env, data, port, **settings):
+    process = _gunicorn(env, port, **settings)
+    try:
+        return _load(port, f"/bench/thirdparties/{data['deep'][0]}", _http_login(port))
+    finally:
+        process.terminate()
+        process.wait()
+
+
 def served(env, data, port):
+    uncached, _ = _card_load(env, data, port, PAGE_CACHE_SIZE="0")
     process = _gunicorn(env, port)
     try:
         cookie = _http_login(port)
@@ -275,7 +291,8 @@ def served(env, data, port):
         rps, client = _load(port, f"/bench/thirdparties/{deep_id}", cookie)
         shallow_id = data["shallow"][0]
         delays = _live_delay(port, cookie, _http_login(port), shallow_id)
-        return [f"{'customer card under 8 connections':<44} {rps:7.0f} requests/s ({client}; gunicorn gthread 2×8)",
+        return [f"{'customer card under 8 connections, rendered':<44} {uncached:7.0f} requests/s (page cache off)",
+                f"{'customer card under 8 connections, cached':<44} {rps:7.0f} requests/s ({client}; gunicorn gthread 2×8)",
                 _summary("live delay: note posted → other timeline", delays)]
     finally:
         process.terminate()

@@ -21,6 +21,7 @@ from app.agenda import recurrence
 from app.agenda.labels import DIRECTION_LABELS, KIND_LABELS, MODE_LABELS, PLAN_LABELS, PRIORITY_LABELS, REPEAT_LABELS
 from app.agenda.reminders import LEAD_LABELS
 from app.forms import MultiCheckboxField, as_choices, local_to_utc, parse_uuid, viewer_zone
+from app.idempotency import new_key
 from app.models import DIRECTIONS, LOGGED_KINDS, MEETING_MODES, PLANNED_KINDS, PRIORITIES, utcnow
 
 MAX_BODY = 20000
@@ -194,7 +195,7 @@ def plan_form(members, contacts, *, me: uuid.UUID, contact_id=None, kind: str = 
     """A blank plan: tomorrow 09:00 (or ``due``) in the viewer's zone, for the viewer, a fresh idempotency key."""
     day = due or datetime.now(viewer_zone()).date() + timedelta(days=1)
     form = PlanForm(formdata=None, kind=kind if kind in PLANNED_KINDS else "task", contact_id=str(contact_id or ""),
-                    starts=datetime.combine(day, time(9)), assignees=[str(me)], idempotency_key=uuid.uuid4().hex)
+                    starts=datetime.combine(day, time(9)), assignees=[str(me)], idempotency_key=new_key())
     offer_people(form, members, contacts)
     return form
 
@@ -237,7 +238,7 @@ def interaction_form(members, contacts, contact_id=None, kind: str = "call") -> 
     """A blank form: now in the viewer's zone, the person preselected, a fresh idempotency key."""
     form = InteractionForm(formdata=None, kind=kind if kind in LOGGED_KINDS else "call", contact_id=str(contact_id or ""),
                            when=datetime.now(viewer_zone()).replace(second=0, microsecond=0, tzinfo=None),
-                           idempotency_key=uuid.uuid4().hex)
+                           idempotency_key=new_key())
     offer_people(form, members, contacts)
     return form
 

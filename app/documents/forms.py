@@ -1,5 +1,4 @@
 """The upload form and the document form (rename, move, describe, tag)."""
-import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from app.documents import filetypes
 from app.documents.services import FOLDER_MAX
 from app.forms import MultiCheckboxField
+from app.idempotency import new_key
 
 
 def _strip(value):
@@ -36,7 +36,7 @@ class UploadForm(FlaskForm):
 
 def upload_form(contact_id=None, folder: str = "", activity_id=None, sales_document_id=None) -> UploadForm:
     return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, activity_id=str(activity_id or ""),
-                      sales_document_id=str(sales_document_id or ""), idempotency_key=uuid.uuid4().hex)
+                      sales_document_id=str(sales_document_id or ""), idempotency_key=new_key())
 
 
 class DocumentForm(FlaskForm):

@@ -1,6 +1,5 @@
 """Document pages: a customer's documents, finding, uploading, the document page, downloads."""
 
-import uuid
 
 from flask import abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from app.documents.forms import DocumentForm, UploadForm, upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import redirect_to, render_page, wants_fragment
+from app.idempotency import new_key
 from app.models import SALES_KINDS
 from app.permissions import require
 from app.sales import document_url
@@ -158,7 +158,7 @@ def _upload_answer(tp, form, done, refused, *, status, into=None, back=None):
         return redirect_to(back)
     if not done:
         # Nothing was taken: the page again, with the reasons (the file itself cannot be kept in a form).
-        form.idempotency_key.data = uuid.uuid4().hex
+        form.idempotency_key.data = new_key()
         if into is not None:
             return _document_page(into, upload_errors=refused, status=status)
         return _customer_page(tp, form=form, upload_errors=refused, status=status)

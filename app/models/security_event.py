@@ -13,6 +13,7 @@ class SecurityEvent(TenantScoped, Base):
     """One security-relevant event, in the log of the tenant it concerns."""
 
     __tablename__ = "security_event"
+    __shown_on_cached_pages__ = False  # a sign-in or a refused probe leaves every cached page as it is (app.freshness)
     __table_args__ = (Index("ix_security_event_tenant_occurred", "tenant_id", "occurred_at", "id"),)
 
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String, Text
+from sqlalchemy import BigInteger, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, new_id, utcnow
@@ -34,6 +34,8 @@ class Tenant(Base):
     legal_details: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Its logo on quotes and invoices: a small PNG made from what an admin uploaded (read only when printing).
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # Bumped by every transaction that writes the tenant's data (app.freshness): cached pages are keyed by it.
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -1,5 +1,4 @@
 """The board, the list, an opportunity's page, and opening or changing one (from a customer's card or the board)."""
-import uuid
 from dataclasses import replace
 from functools import partial
 
@@ -11,6 +10,7 @@ from app.agenda.routes import contact_of
 from app.contacts.services import get_contact, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
+from app.idempotency import new_key
 from app.models import OPPORTUNITY_STATUSES
 from app.permissions import require
 from app.pipeline import bp, services
@@ -109,7 +109,7 @@ def new(thirdparty_id):
     form = _form(tp, stages, formdata=None, data={
         "stage_id": str(stage if any(s.id == stage for s in stages) else stages[0].id), "owner_id": str(g.viewer.user_id),
         "contact_id": str(contact) if contact and any(c.id == contact for c in list_contacts_of(tp.id)) else "",
-        "idempotency_key": uuid.uuid4().hex})
+        "idempotency_key": new_key()})
     return _form_page(tp, form, back="board" if request.args.get("back") == "board" else "")
 
 

@@ -1,7 +1,6 @@
 """The pages every book shares (quotes, orders, invoices with credit notes, contracts): the list, a new draft, a
 document, its header, its lines, validation, deleting a draft. Each view is registered once per book with that
 book's rights."""
-import uuid
 from functools import partial
 
 from flask import abort, current_app, flash, g, make_response, request, url_for
@@ -14,6 +13,7 @@ from app.documents.filetypes import content_disposition
 from app.documents.forms import upload_form
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
+from app.idempotency import new_key
 from app.permissions import require
 from app.pipeline import services as pipeline
 from app.sales import BOOKS, Book, bp, contracts, document_url, money, payments, products, queries, services, shipments, states
@@ -60,7 +60,7 @@ def new_page(book: Book, thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
     form = document_form(list_contacts_of(tp.id), kind=book.kind, formdata=None,
                          data={"payment_days": g.tenant.payment_days, "starts_on": queries.today()})
-    form.idempotency_key.data = uuid.uuid4().hex
+    form.idempotency_key.data = new_key()
     contact = request.args.get("contact")
     if contact and contact_of(tp, contact):
         form.contact_id.data = contact
@@ -109,7 +109,7 @@ def show(book: Book, document_id, line_form_=None, status=200, refuse_form=None,
         refuse_form=refuse_form or RefuseForm(), totals=money.totals(doc.lines), method_labels=METHOD_LABELS,
         kind_labels=KIND_LABELS, period_labels=PERIOD_LABELS, can_make=services.can_make,
         renewable=contracts.renewable(doc), can_ship=doc.kind == "order" and doc.status in ("validated", "partial"),
-        form_key=uuid.uuid4().hex,  # one-click forms: a double tap makes one document, not two
+        form_key=new_key(),  # one-click forms: a double tap makes one document, not two
         opportunity=pipeline.get_opportunity(g.viewer, doc.opportunity_id) if doc.opportunity_id else None,
         attached=documents.card_box(g.viewer, thirdparty_id=doc.thirdparty_id, about=("sales_document", doc.id), limit=50),
         upload=upload_form(doc.contact_id, sales_document_id=doc.id), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],

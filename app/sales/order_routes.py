@@ -1,10 +1,10 @@
 """Shipping an order: what left when, line by line; the order is partly shipped, then shipped."""
-import uuid
 
 from flask import flash, g, request
 from flask_babel import gettext as _
 
 from app.htmx import redirect_to, render_page
+from app.idempotency import new_key
 from app.permissions import require
 from app.sales import ORDERS, bp, queries, services, shipments
 from app.sales.document_routes import document_or_404, show_url
@@ -21,7 +21,7 @@ def _page(order, form, left, status=200, error=None):
 def ship(document_id):
     order = document_or_404(ORDERS, document_id)
     form = ShipmentForm(formdata=None, data={"shipped_on": queries.today()})
-    form.idempotency_key.data = uuid.uuid4().hex
+    form.idempotency_key.data = new_key()
     return _page(order, form, shipments.left_to_ship(order))
 
 

@@ -1,10 +1,10 @@
 """Recording a payment from a customer and sharing it out over its open invoices."""
-import uuid
 
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app.htmx import redirect_to, render_page
+from app.idempotency import new_key
 from app.permissions import require
 from app.sales import bp, payments, services
 from app.sales.forms import PaymentForm
@@ -22,7 +22,7 @@ def new_payment(thirdparty_id):
     tp = get_thirdparty(g.viewer, thirdparty_id) or abort(404)
     invoices = payments.open_invoices(tp.id)
     form = PaymentForm(formdata=None, data={"received_on": services.today()})
-    form.idempotency_key.data = uuid.uuid4().hex
+    form.idempotency_key.data = new_key()
     return _page(tp, form, invoices)
 
 

@@ -14,6 +14,7 @@ from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
+from app.pagecache import cached_page
 from app.permissions import require
 from app.pipeline import services as pipeline
 from app.sales import queries as sales
@@ -132,6 +133,7 @@ def create():
 
 @bp.get("/<uuid:thirdparty_id>")
 @require("thirdparty.read")
+@cached_page
 def show(thirdparty_id):
     """The card: key facts, details, contacts, notes and the timeline."""
     tp = _thirdparty_or_404(thirdparty_id)

@@ -1,11 +1,11 @@
 """The note composer and the note editor."""
-import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from app.idempotency import new_key
 from app.timeline.notes import MAX_LENGTH
 
 
@@ -27,4 +27,4 @@ class NoteEditForm(FlaskForm):
 
 def composer_form(contact_id=None) -> NoteForm:
     """A blank composer with a fresh idempotency key (a double tap posts the same key twice)."""
-    return NoteForm(formdata=None, contact_id=str(contact_id or ""), idempotency_key=uuid.uuid4().hex)
+    return NoteForm(formdata=None, contact_id=str(contact_id or ""), idempotency_key=new_key())

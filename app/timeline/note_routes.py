@@ -9,6 +9,7 @@ from app.auth.routes import safe_next
 from app.contacts.services import get_contact
 from app.editing import EditConflict
 from app.htmx import redirect_to, render_page, wants_fragment
+from app.idempotency import new_key
 from app.permissions import require
 from app.thirdparties.services import get_thirdparty
 from app.timeline import bp, notes
@@ -57,7 +58,7 @@ def create_note(thirdparty_id):
         )
     except notes.IdempotencyConflict:
         # This form already saved another text (sent, changed, sent again): keep the text, with a new key.
-        form.idempotency_key.data = uuid.uuid4().hex
+        form.idempotency_key.data = new_key()
         form.body.errors = [_("This form already saved a note with a different text. Send again to add this text "
                               "as a new note.")]
         return render_page("timeline/note_created.html", "composer", form=form, action=request.path, event=None, status=422)

@@ -489,10 +489,14 @@ def revert(cleaner, before: dict, after: dict) -> None:
                 values = _as_model_values(table, values)
             if change.kind == "+":
                 conn.execute(table.delete().where(*where))
-            elif change.kind == "~":
+            elif change.kind == "~":  # a counter of writes only moves on (a cached page keyed by an old value)
+                values = {k: v for k, v in values.items() if (change.table, k) not in BOOKKEEPING}
                 conn.execute(table.update().where(*where).values(values))
             else:
                 conn.execute(table.insert().values(values))
+        # Written behind the app's back: move every tenant's data version on, as the app's own writes do.
+        tenant = Base.metadata.tables["tenant"]
+        conn.execute(tenant.update().values(data_version=tenant.c.data_version + 1))
 
 
 def _as_model_values(table, row: dict) -> dict:
@@ -513,6 +517,10 @@ def refresh_sessions(cleaner, state: dict) -> dict:
                                      for k, row in state["auth_session"].items()}}
 
 
+# Not data: a counter every write moves (app.freshness), so that cached pages are never stale.
+BOOKKEEPING = {("tenant", "data_version")}
+
+
 def diff(before: dict, after: dict) -> list[Change]:
     changes = []
     for table in after:
@@ -520,7 +528,7 @@ def diff(before: dict, after: dict) -> list[Change]:
         changes += [Change(table, "+", k, new[k]) for k in new.keys() - old.keys()]
         changes += [Change(table, "-", k, old[k]) for k in old.keys() - new.keys()]
         for key in old.keys() & new.keys():
-            columns = frozenset(c for c in new[key] if new[key][c] != old[key][c])
+            columns = frozenset(c for c in new[key] if new[key][c] != old[key][c] and (table, c) not in BOOKKEEPING)
             if columns:
                 changes.append(Change(table, "~", key, new[key], columns))
     return changes
