@@ -1,9 +1,11 @@
 """Test helpers: a CSRF-aware client, and reading pages."""
 import html
 import re
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'X-CSRFToken&#34;: &#34;([^&]+)&#34;|"X-CSRFToken": "([^"]+)"')
@@ -54,3 +56,22 @@ class Browser:
 
     def logout(self):
         return self.post("/auth/logout")
+
+
+@contextmanager
+def sql_sent(app):
+    """Collect the SQL statements the app sends while the block runs (read off the engine, nothing replaced)."""
+    from app.extensions import db
+
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Group, GroupMember, Membership, Role, SecurityEvent
 from app.tenancy import TenantContextMissing, current_scope, tenant_context
 from tests.factories import add_member, make_tenant, role_id
+from tests.helpers import sql_sent
 
 
 @pytest.fixture
@@ -147,26 +148,15 @@ def test_every_orm_statement_on_tenant_tables_carries_the_tenant_predicate(app, 
     """T8: capture the SQL of a query corpus; each statement on a tenant table filters by tenant_id."""
     a, _ = two_tenants
     tenant_tables = ("role", "membership", "user_group", "group_member", "invitation", "security_event")
-    captured = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        captured.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
-            with tenant_context(a.id):
-                db.session.scalars(select(Membership)).all()
-                db.session.scalars(select(Role).where(Role.key == "owner")).all()
-                db.session.execute(select(Membership, Role).join(Role, Role.id == Membership.role_id)).all()
-                db.session.scalars(select(Group).options(selectinload(Group.members))).all()
-                db.session.scalar(select(func.count()).select_from(SecurityEvent))
-                db.session.execute(update(Role).where(Role.key == "readonly").values(description="ro"))
-                db.session.execute(delete(GroupMember))
-                db.session.rollback()
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
+    with sql_sent(app) as captured, app.app_context(), tenant_context(a.id):
+        db.session.scalars(select(Membership)).all()
+        db.session.scalars(select(Role).where(Role.key == "owner")).all()
+        db.session.execute(select(Membership, Role).join(Role, Role.id == Membership.role_id)).all()
+        db.session.scalars(select(Group).options(selectinload(Group.members))).all()
+        db.session.scalar(select(func.count()).select_from(SecurityEvent))
+        db.session.execute(update(Role).where(Role.key == "readonly").values(description="ro"))
+        db.session.execute(delete(GroupMember))
+        db.session.rollback()
     checked = 0
     for sql in captured:
         lowered = sql.lower()

@@ -5,16 +5,15 @@ organisation, by any path, shows on the next view; nobody ever gets another pers
 or form key.
 """
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Tenant, ThirdParty
 from app.pagecache import PageCache
 from app.tenancy import tenant_context
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, sql_sent
 from tests.timeline.support import notes_of, notes_url, post_note, signed_in
 
 FORM_KEY = re.compile(r'name="idempotency_key" type="hidden" value="([0-9a-f]{32})"')
@@ -22,23 +21,6 @@ FORM_KEY = re.compile(r'name="idempotency_key" type="hidden" value="([0-9a-f]{32
 
 def card(tenant, customer) -> str:
     return f"/{tenant.slug}/thirdparties/{customer.id}"
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements the app sends while the block runs (read off the engine, nothing replaced)."""
-    sent = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def data_version(app, tenant) -> int:
@@ -52,9 +34,9 @@ def owner_browser(owner):
 
 
 def test_an_unchanged_card_is_served_again_without_reading_the_customer(app, tenant, customer, owner_browser):
-    with statements(app) as first:
+    with sql_sent(app) as first:
         assert owner_browser.get(card(tenant, customer)).status_code == 200
-    with statements(app) as second:
+    with sql_sent(app) as second:
         page = owner_browser.get(card(tenant, customer))
 
     assert page.status_code == 200 and "Dupont SARL" in page.get_data(as_text=True)
@@ -106,7 +88,7 @@ def test_one_commit_moves_the_version_once_and_a_rollback_not_at_all(app, tenant
 def test_each_view_gets_its_own_csrf_token_and_form_keys(app, tenant, customer, owner_browser):
     first = owner_browser.get(card(tenant, customer)).get_data(as_text=True)
     other_session = signed_in(app, tenant.owner)  # the same person on a phone: a session of its own
-    with statements(app) as sent:
+    with sql_sent(app) as sent:
         second = other_session.get(card(tenant, customer)).get_data(as_text=True)
     assert not any("timeline_event" in s for s in sent), "the second view was not served from the cache"
 
