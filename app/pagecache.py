@@ -99,7 +99,10 @@ def _serve(entry):
 
 
 def cached_page(view):
-    """Serve ``view``'s successful GET answers from the cache while its tenant's data has not changed."""
+    """Serve ``view``'s successful GET answers from the cache while its tenant's data has not changed.
+
+    The body, status and type are kept, not headers the view set itself: only for views whose answer is its body.
+    """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
