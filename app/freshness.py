@@ -56,7 +56,7 @@ def _note_statement(state: ORMExecuteState):
 def _bump(session):
     session.flush()  # what is still pending is written now, so that it is counted
     written = session.info.pop(_WRITTEN, None)
-    for item in sorted(written or (), key=str):  # one order, so two writers never wait on each other
+    for item in sorted(written or (), key=str):  # one order: two writers bumping the same tenants never deadlock
         if isinstance(item, tuple):
             # The organisations of a person (those the database lets this transaction see).
             bump(session, select(Membership.tenant_id).where(Membership.user_id == item[1]))
