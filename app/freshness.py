@@ -8,9 +8,7 @@ keys rendered pages by it, so a page can never outlive a change it shows.
 Writes made outside the session (``psql``, bulk loaders on a raw connection) do not bump it: after
 those, restart the web processes or run any write, as for any cache.
 """
-import uuid
-
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.models import Membership, Tenant, TenantScoped, User
@@ -56,22 +54,15 @@ def _note_statement(state: ORMExecuteState):
 def _bump(session):
     session.flush()  # what is still pending is written now, so that it is counted
     written = session.info.pop(_WRITTEN, None)
-    for item in sorted(written or (), key=str):  # one order: two writers bumping the same tenants never deadlock
-        if isinstance(item, tuple):
-            # The organisations of a person (those the database lets this transaction see).
-            bump(session, select(Membership.tenant_id).where(Membership.user_id == item[1]))
-        else:
-            bump(session, item)
-
-
-def bump(session: Session, tenant_id) -> None:
-    """Move the data version of a tenant (or of those a subquery names) on, in the caller's transaction."""
-    where = Tenant.id.in_(tenant_id) if not isinstance(tenant_id, uuid.UUID) else Tenant.id == tenant_id
-    session.execute(update(Tenant).where(where).values(data_version=Tenant.data_version + 1)
+    if not written:
+        return
+    tenant_ids = [item for item in written if not isinstance(item, tuple)]
+    user_ids = [item[1] for item in written if isinstance(item, tuple)]
+    where = [Tenant.id.in_(tenant_ids)] if tenant_ids else []
+    if user_ids:  # a person's organisations: those of their memberships the database lets this transaction see
+        where.append(Tenant.id.in_(select(Membership.tenant_id).where(Membership.user_id.in_(user_ids))))
+    session.execute(update(Tenant).where(or_(*where)).values(data_version=Tenant.data_version + 1)
                     .execution_options(synchronize_session=False, data_version=True, all_tenants=True))
-    for obj in session.identity_map.values():
-        if isinstance(obj, Tenant):
-            session.expire(obj, ["data_version"])
 
 
 @event.listens_for(Session, "after_rollback")

@@ -78,6 +78,17 @@ def _environment(args) -> dict:
     return env
 
 
+def bench_app(env: dict):
+    """The app on the benchmark's database (``env`` from ``_environment``)."""
+    from app import create_app
+    from app.config import Config, database_url
+
+    config = Config.load()
+    config.update(SQLALCHEMY_DATABASE_URI=database_url(env["DATABASE_URL"]),
+                  MIGRATE_DATABASE_URL=database_url(env.get("MIGRATE_DATABASE_URL", "")) or None)
+    return create_app(config)
+
+
 def _ensure_data(app, args):
     from flask_migrate import upgrade
 
@@ -133,10 +144,12 @@ def _login(client, email="owner@bench.example"):
 
 def _time(client, url, n, headers=None, cold=False):
     """Server times of ``n`` GETs; ``cold``: each one a first view (the page cache emptied before it)."""
+    from app import pagecache
+
     samples = []
     for _ in range(n):
         if cold:
-            client.application.extensions.pop("storia_page_cache", None)
+            pagecache.clear(client.application)
         started = time.perf_counter()
         response = client.get(url, headers=headers or {})
         samples.append(time.perf_counter() - started)
@@ -313,13 +326,7 @@ def main():
     parser.add_argument("--fresh", action="store_true", help="rebuild the benchmark database")
     args = parser.parse_args()
     env = _environment(args)
-    from app import create_app
-    from app.config import Config, database_url
-
-    config = Config.load()
-    config.update(SQLALCHEMY_DATABASE_URI=database_url(env["DATABASE_URL"]),
-                  MIGRATE_DATABASE_URL=database_url(env.get("MIGRATE_DATABASE_URL", "")) or None)
-    app = create_app(config)
+    app = bench_app(env)
     data = _ensure_data(app, args)
     engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
     print(f"\nStoria benchmark — {engine}, {data['customers']} customers, {data['events']} events")

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, insert, select
 
-from tests.benchmark import PASSWORD, _analyze, _environment, _gunicorn, _http_login, _login, _summary, _time
+from tests.benchmark import PASSWORD, _analyze, _environment, _gunicorn, _http_login, _login, _summary, _time, bench_app
 from tests.s3server import REGION, TEST_ENV, empty_bucket, free_port
 
 SLUG = "benchdocs"
@@ -463,13 +463,7 @@ def main():
     os.environ.update(DOCUMENT_MAX_MB=str(max(300, args.size_mb + 10)), DOCUMENT_QUOTA_MB=str(10_000_000))
     env = _environment(args)
     env.update({k: os.environ[k] for k in ("DOCUMENT_MAX_MB", "DOCUMENT_QUOTA_MB", *TEST_ENV)})
-    from app import create_app
-    from app.config import Config, database_url
-
-    config = Config.load()
-    config.update(SQLALCHEMY_DATABASE_URI=database_url(env["DATABASE_URL"]),
-                  MIGRATE_DATABASE_URL=database_url(env.get("MIGRATE_DATABASE_URL", "")) or None)
-    app = create_app(config)
+    app = bench_app(env)
     data = _ensure_tenant(app)
     _ensure_documents(app, data, args.documents)
     engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from tests.benchmark import PASSWORD, _analyze, _environment, _login, _summary, _time
+from tests.benchmark import PASSWORD, _analyze, _environment, _login, _summary, _time, bench_app
 
 SLUG = "benchsales"
 CUSTOMERS = 1000
@@ -174,13 +174,7 @@ def main():
     parser.set_defaults(fresh=False)  # tests.benchmark._environment: never drop the shared benchmark database here
     args = parser.parse_args()
     env = _environment(args)
-    from app import create_app
-    from app.config import Config, database_url
-
-    config = Config.load()
-    config.update(SQLALCHEMY_DATABASE_URI=database_url(env["DATABASE_URL"]),
-                  MIGRATE_DATABASE_URL=database_url(env.get("MIGRATE_DATABASE_URL", "")) or None)
-    app = create_app(config)
+    app = bench_app(env)
     data = _ensure_tenant(app)
     _ensure_invoices(app, data, args.invoices)
     _ensure_opportunities(app, data, args.opportunities)

@@ -25,6 +25,20 @@ def typed_decimal(text: str, *, places: int) -> Decimal | None:
     return value if value.is_finite() and 0 <= value < LIMIT and -value.as_tuple().exponent <= places else None
 
 
+def typed_per_row(formdata, prefix: str, keys: list, places: int) -> tuple[dict, object]:
+    """The numbers typed in the ``<prefix>-<key>`` fields of a table, by key (blank ones left out), and the first
+    key whose text is not a number (None when all are)."""
+    given = {}
+    for key in keys:
+        text = formdata.get(f"{prefix}-{key}") or ""
+        if text.strip():
+            value = typed_decimal(text, places=places)
+            if value is None:
+                return given, key
+            given[key] = value
+    return given, None
+
+
 class AmountField(DecimalField):
     """A decimal typed either way people write it: ``1234.5``, ``1234,5``, ``1 234,50``."""
 
@@ -188,16 +202,11 @@ class PaymentForm(FlaskForm):
     def shares(self, formdata, invoices) -> dict[uuid.UUID, Decimal] | None:
         """The amount given to each open invoice; all blank: the amount goes to the oldest due first. None (and
         an error on ``amount``) when a share is not an amount."""
-        given = {}
-        for invoice in invoices:
-            text = formdata.get(f"share-{invoice.id}") or ""
-            if not text.strip():
-                continue
-            value = typed_decimal(text, places=2)
-            if value is None:
-                self.amount.errors = [*self.amount.errors, _l("%(number)s: enter an amount like 120.50.", number=invoice.number)]
-                return None
-            given[invoice.id] = value
+        given, wrong = typed_per_row(formdata, "share", [invoice.id for invoice in invoices], places=2)
+        if wrong is not None:
+            number = next(invoice.number for invoice in invoices if invoice.id == wrong)
+            self.amount.errors = [*self.amount.errors, _l("%(number)s: enter an amount like 120.50.", number=number)]
+            return None
         if given:
             return given
         left = self.amount.data
@@ -226,14 +235,8 @@ class ShipmentForm(FlaskForm):
         (and an error) when one is not a quantity."""
         if self.everything.data:
             return {line_id: quantity for line_id, quantity in left.items() if quantity > 0}
-        given = {}
-        for line_id in left:
-            text = formdata.get(f"qty-{line_id}") or ""
-            if not text.strip():
-                continue
-            value = typed_decimal(text, places=3)
-            if value is None:
-                self.shipped_on.errors = [*self.shipped_on.errors, _l("Enter quantities like 2 or 1.5.")]
-                return None
-            given[line_id] = value
+        given, wrong = typed_per_row(formdata, "qty", list(left), places=3)
+        if wrong is not None:
+            self.shipped_on.errors = [*self.shipped_on.errors, _l("Enter quantities like 2 or 1.5.")]
+            return None
         return given
