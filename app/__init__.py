@@ -5,12 +5,15 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
+from app.links import StoriaFlask, trusted_hosts
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     """Create and wire the Flask application."""
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app = StoriaFlask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
     app.config.from_mapping((config or Config).load() if not isinstance(config, dict) else config)
+    if not isinstance(app.config.get("TRUSTED_HOSTS"), list):  # requests naming another host get a 400
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["APP_URL"], app.config.get("TRUSTED_HOSTS"))
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("storia").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     if app.config.get("PROXY_FIX_X_FOR"):

@@ -72,8 +72,11 @@ class Config:
     PASSWORD_RESET_MAX_AGE = timedelta(minutes=_int("PASSWORD_RESET_MINUTES", 60))
     INVITATION_MAX_AGE = timedelta(days=_int("INVITATION_DAYS", 7))
 
-    # The address people reach the app at, for links in e-mails sent outside a request (reminders).
+    # The address people reach the app at: every absolute link (e-mails, feeds, PDFs, jobs) is built
+    # from it, never from a request's Host (app/links.py). Requests naming a host outside TRUSTED_HOSTS
+    # (comma-separated; default: APP_URL's host, plus the loopback names for a loopback APP_URL) get 400.
     APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:5000")
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS") or None
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 512 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -116,6 +119,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"  # replaced by tests/conftest.py
     MAIL_URL = None
     REDIS_URL = None
+    APP_URL = "http://localhost"  # the test client's host
+    TRUSTED_HOSTS = "localhost,127.0.0.1"
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flask import current_app
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -85,7 +85,7 @@ def _mail(tenant: Tenant, item: Activity, occurrence_at: datetime, person: Perso
         local = occurrence_at.astimezone(zone)
         when = format_date(local, "full", locale=person.locale) if item.all_day else (
             f"{format_date(local, 'full', locale=person.locale)} {format_time(local, 'short', locale=person.locale)}")
-        link = f"{current_app.config['APP_URL'].rstrip('/')}/{tenant.slug}/agenda/items/{item.id}"
+        link = url_for("tenant.agenda.show_item", tenant_slug=tenant.slug, activity_id=item.id, _external=True)
         subject = _("Reminder: %(title)s", title=item.title)
         lines = [_("Hello %(name)s,", name=person.name), "",
                  _("%(what)s: %(title)s", what=_("Task due") if item.kind == "task" else _("Appointment"), title=item.title),

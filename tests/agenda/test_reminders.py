@@ -52,7 +52,7 @@ def test_a_reminder_is_made_once_at_its_time_in_the_app_and_by_email(app, tenant
     [message] = mail_server.messages
     assert message["To"] == tenant.owner.email and message["Subject"] == "Reminder: Send the revised quote"
     body = message.get_content()
-    assert "Officina Bruni" in body and f"http://127.0.0.1:5000/{tenant.slug}/agenda/items/{item_id}" in body
+    assert "Officina Bruni" in body and f"{app.config['APP_URL']}/{tenant.slug}/agenda/items/{item_id}" in body
     assert "10:00" in body  # 09:00 UTC is 10:00 in Paris, the owner's zone
 
     # In the app: a badge in the menu and a list on the agenda, until dismissed.

@@ -109,6 +109,15 @@ def live_server(app):
     server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def _links_name_the_live_server(app, live_server):
+    """E-mailed links are built from APP_URL (app/links.py): during a browser test, the live server's."""
+    saved = app.config["APP_URL"]
+    app.config["APP_URL"] = live_server.url
+    yield
+    app.config["APP_URL"] = saved
+
+
 # --- Chromium -----------------------------------------------------------------------------------
 
 def _unavailable(reason: str):
