@@ -3,8 +3,8 @@
 Models list their audited columns in ``__audited__``; a ``before_flush`` listener turns the
 session's pending changes into ``AuditEntry`` rows in the same transaction, so a change and its
 entry commit or roll back together. Entries of a tenant are chained: each one's HMAC covers the
-previous hash, its sequence number and a digest of its changes (never the personal data itself,
-so erasing it later keeps the chain verifiable). The chain head is locked while appending.
+previous hash and every column of the entry, its changes through their digest (never the personal
+data itself, so erasing it later keeps the chain verifiable). The chain head is locked while appending.
 """
 import hashlib
 import hmac
@@ -78,13 +78,37 @@ def _key() -> bytes:
     return hashlib.sha256(f"storia-audit:{key}".encode()).digest()
 
 
-def entry_hash(key: bytes, entry: AuditEntry) -> str:
-    """The HMAC that links ``entry`` to the one before it."""
-    canonical = "|".join([
+HASH_VERSION = 2  # what new entries are sealed with; entries keep the version they were written with
+
+
+def _v1_canonical(entry: AuditEntry) -> str:
+    """Entries written before 2026-12 (migration 0020): ``id`` and ``ip`` were outside the hash."""
+    return "|".join([
         entry.prev_hash, str(entry.seq), str(entry.tenant_id), entry.occurred_at.isoformat(),
         str(entry.actor_id or ""), entry.action, entry.entity_type, str(entry.entity_id), entry.changes_digest,
     ])
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _v2_canonical(entry: AuditEntry) -> str:
+    """Every stored column a reader relies on (the changes through their digest), and the version itself.
+
+    JSON, so that no value can move text across a separator. ``tests/audit/test_tamper.py`` alters each
+    column of the table in turn: a column added later and left out of here fails it.
+    """
+    return json.dumps([
+        "v2", entry.prev_hash, entry.seq, str(entry.tenant_id), str(entry.id), entry.occurred_at.isoformat(),
+        str(entry.actor_id or ""), entry.action, entry.entity_type, str(entry.entity_id), entry.changes_digest,
+        entry.ip or "", entry.hash_version,
+    ], ensure_ascii=False)
+
+
+_CANONICAL = {1: _v1_canonical, 2: _v2_canonical}
+
+
+def entry_hash(key: bytes, entry: AuditEntry) -> str | None:
+    """The HMAC that links ``entry`` to the one before it (None for an unknown hash version)."""
+    canonical = _CANONICAL.get(entry.hash_version)
+    return hmac.new(key, canonical(entry).encode(), hashlib.sha256).hexdigest() if canonical else None
 
 
 def head_mac(key: bytes, tenant_id, last_seq: int, last_hash: str) -> str:
@@ -189,6 +213,7 @@ def _record_changes(session, flush_context, instances):
                 tenant_id=tenant_id, id=new_id(), seq=head.last_seq + 1, occurred_at=utcnow(),
                 actor_id=actor.user_id, action=action, entity_type=obj.__tablename__, entity_id=obj.id,
                 changes=changes, changes_digest=_digest(changes), ip=actor.ip, prev_hash=head.last_hash,
+                hash_version=HASH_VERSION,
             )
             entry.entry_hash = entry_hash(key, entry)
             head.last_seq, head.last_hash = entry.seq, entry.entry_hash
@@ -200,13 +225,17 @@ def verify_chain(session: Session | None = None, key: bytes | None = None) -> li
     """Check the chain of the tenant in scope; return the problems found (empty: intact), in the request's language.
 
     Detects an edited entry (hash or digest mismatch), a deleted or reordered one (gap or broken
-    link), and a truncated tail (the head names a later entry than the last one present).
+    link), a truncated tail (the head names a later entry than the last one present), and an entry
+    written after the upgrade to the full hash that claims the older, weaker one.
     """
     session = session or db.session
     key = key or _key()
     problems = []
-    expected_prev, expected_seq = GENESIS, 1
+    expected_prev, expected_seq, newest_version = GENESIS, 1, 1
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).yield_per(1000):
+        if entry.hash_version < newest_version:
+            problems.append(_("entry %(n)d claims an older seal than the entries before it", n=entry.seq))
+        newest_version = max(newest_version, entry.hash_version or 0)
         if entry.seq != expected_seq:
             problems.append(_("entry %(n)d missing or out of order (found %(found)d)", n=expected_seq, found=entry.seq))
         if entry.prev_hash != expected_prev:

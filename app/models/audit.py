@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, TenantScoped, utcnow
@@ -11,8 +11,9 @@ from app.models.base import Base, TenantScoped, utcnow
 class AuditEntry(TenantScoped, Base):
     """One change: who (a pseudonymous user id), what (entity and field old → new), when, from where.
 
-    ``entry_hash`` = HMAC(key, previous hash + the entry's canonical form, which includes a digest of
-    the changes rather than the changes themselves, so erasing personal data keeps the chain whole).
+    ``entry_hash`` = HMAC(key, previous hash + the entry's canonical form: every column, the changes by
+    their digest rather than themselves, so erasing personal data keeps the chain whole). ``hash_version``
+    says which canonical form sealed the entry (1: before ``id`` and ``ip`` were sealed; 2: all columns).
     The app's database role may insert and read these rows, never update or delete them.
     """
 
@@ -34,6 +35,7 @@ class AuditEntry(TenantScoped, Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    hash_version: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="1")
 
 
 class AuditHead(TenantScoped, Base):

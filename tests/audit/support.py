@@ -131,3 +131,26 @@ def tamper(cleaner, tenant: TenantInfo, how) -> None:
     engine, _tables = cleaner
     with engine.begin() as conn:
         how(conn, tenant.id)
+
+
+def reseal_as_version_1(app, cleaner, tenant: TenantInfo, *, upto: int) -> None:
+    """Rewrite entries 1..``upto`` as the first hash version sealed them (before migration 0020), with the key,
+    relinking the entries after them and the head: the chain an upgraded database holds."""
+    from app.audit.chain import _key, entry_hash, head_mac
+
+    engine, _tables = cleaner
+    with app.app_context(), engine.begin() as conn:
+        key, prev = _key(), None
+        rows = conn.execute(select(ENTRY).where(ENTRY.c.tenant_id == tenant.id).order_by(ENTRY.c.seq)).all()
+        for row in rows:
+            values = dict(row._mapping)
+            values["hash_version"] = 1 if row.seq <= upto else values["hash_version"]
+            if prev is not None:
+                values["prev_hash"] = prev
+            entry = AuditEntry(**values)
+            values["entry_hash"] = entry_hash(key, entry)
+            conn.execute(update(ENTRY).where(ENTRY.c.tenant_id == tenant.id, ENTRY.c.seq == row.seq).values(
+                hash_version=values["hash_version"], prev_hash=values["prev_hash"], entry_hash=values["entry_hash"]))
+            prev = values["entry_hash"]
+        conn.execute(update(HEAD).where(HEAD.c.tenant_id == tenant.id).values(
+            last_hash=prev, head_mac=head_mac(key, tenant.id, rows[-1].seq, prev)))
