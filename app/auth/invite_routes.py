@@ -8,7 +8,7 @@ from app.admin import services as team
 from app.audit.web import client_info
 from app.auth import bp, services
 from app.auth.forms import JoinForm
-from app.auth.routes import start_signed_in
+from app.auth.signin import start_signed_in
 from app.htmx import redirect_to, render_page
 from app.web import role_label
 

@@ -3,9 +3,8 @@ from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from jinja2_fragments.flask import render_block
-from werkzeug.urls import iri_to_uri
 
 from app import ratelimit
 from app.admin.services import TeamError, create_organisation
@@ -19,37 +18,11 @@ from app.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from app.auth.sessions import end_session
+from app.auth.signin import finish_sign_in, safe_next, start_signed_in
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
 from app.tenancy import slug_problem
 from app.web import render_error
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site (no open redirects), else None.
-
-    Browsers drop tabs and newlines inside a URL and read ``\\`` as ``/``, so ``/\\t/evil.example``
-    or ``/\\evil.example`` would leave the site: any control character or backslash is refused.
-    """
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        return None
-    return iri_to_uri(target)  # ASCII only, also in the HX-Redirect header
-
-
-def start_signed_in(user) -> None:
-    """Replace the session by a fresh one for ``user`` (a new token at every sign-in)."""
-    if current_user.is_authenticated:
-        end_session(current_user)  # re-authentication also ends the old token (ASVS 7.2.4); sign_in commits
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    services.sign_in(user, client_info())
-    login_user(user)
-    session.permanent = True
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -120,8 +93,7 @@ def login():
                    if outcome is services.LoginOutcome.THROTTLED else _("Wrong e-mail or password."))
         status = 429 if outcome is services.LoginOutcome.THROTTLED else 422
         return render_page("auth/login.html", "login_form", form=form, error=message, status=status)
-    start_signed_in(user)
-    return redirect_to(safe_next(form.next.data) or url_for("public.index"))
+    return finish_sign_in(user, form.next.data)
 
 
 @bp.post("/logout")

@@ -4,8 +4,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.auth.routes import safe_next
 from app.auth.services import update_language
+from app.auth.signin import safe_next
 from app.extensions import db
 from app.public import bp
 from app.web import nav_organisations

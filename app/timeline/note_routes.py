@@ -5,7 +5,7 @@ from flask import abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.audit.web import log_denied
-from app.auth.routes import safe_next
+from app.auth.signin import safe_next
 from app.contacts.services import get_contact
 from app.editing import EditConflict
 from app.htmx import redirect_to, render_page, wants_fragment
