@@ -123,6 +123,7 @@ class Viewer:
     role_key: str | None
     active: bool
     rights: frozenset[str]
+    role_id: uuid.UUID | None = None
 
     def can(self, right: str) -> bool:
         return self.active and right in self.rights
@@ -156,6 +157,7 @@ def _viewer_of(membership: Membership, group_rights) -> Viewer:
         role_key=membership.role.key,
         active=membership.active,
         rights=frozenset(rights & set(ALL_RIGHTS)),
+        role_id=membership.role_id,
     )
 
 

@@ -2,12 +2,13 @@
 from flask import abort, flash, g, url_for
 from flask_babel import gettext as _
 
-from app.admin import bp, roles
+from app.admin import bp, grants, roles
 from app.admin.forms import GroupForm, RoleForm
 from app.admin.services import TeamError, get_role, list_members
 from app.audit.web import client_info
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page
+from app.models import Group
 from app.permissions import AREAS, RIGHTS, require
 
 
@@ -22,7 +23,15 @@ def _rights_by_area() -> list[tuple[str, list[tuple[str, str]]]]:
 @require("admin.roles")
 def roles_index():
     """List the roles and the groups."""
-    return render_page("admin/roles.html", roles=roles.list_roles(), groups=roles.list_groups())
+    listed_roles, groups = roles.list_roles(), roles.list_groups()
+    return render_page("admin/roles.html", roles=listed_roles, groups=groups,
+                       locked={item.id: problem for item in [r for r, _n in listed_roles] + groups
+                               if (problem := _problem(item))})
+
+
+def _problem(item) -> str | None:
+    """Why the viewer may not change this role or group (shown instead of its buttons), or None."""
+    return grants.group_problem(g.viewer, item) if isinstance(item, Group) else grants.role_problem(g.viewer, item)
 
 
 @bp.route("/roles/new", methods=["GET", "POST"], defaults={"role_id": None})
@@ -47,7 +56,7 @@ def edit_role(role_id):
             flash(_("The role has been saved."), "success")
             return redirect_to(url_for(".roles_index"))
     return render_page("admin/role_form.html", "rights_form", form=form, role=role, areas=_rights_by_area(),
-                       status=422 if form.is_submitted() else 200)
+                       status=422 if form.is_submitted() else 200, locked=_problem(role) if role else None)
 
 
 @bp.post("/roles/<uuid:role_id>/delete")
@@ -72,7 +81,8 @@ def edit_group(group_id):
     form = GroupForm(obj=group)
     if not form.is_submitted():  # obj's `members` (link rows) would otherwise fill the checkboxes
         form.members.data = [str(m.membership_id) for m in group.members] if group else []
-    form.members.choices = as_choices((m.id, f"{m.user.name} <{m.user.email}>") for m in list_members() if m.active)
+    form.members.choices = as_choices((m.id, f"{m.user.name} <{m.user.email}>") for m in list_members()
+                                      if m.active and (m.id != g.viewer.membership_id or g.viewer.is_owner))
     if form.validate_on_submit() and roles.group_name_taken(form.name.data, except_id=group_id):
         form.name.errors.append(_("A group with this name already exists."))
     elif form.validate_on_submit():
@@ -81,7 +91,7 @@ def edit_group(group_id):
         flash(_("The group has been saved."), "success")
         return redirect_to(url_for(".roles_index"))
     return render_page("admin/group_form.html", "rights_form", form=form, group=group, areas=_rights_by_area(),
-                       status=422 if form.is_submitted() else 200)
+                       status=422 if form.is_submitted() else 200, locked=_problem(group) if group else None)
 
 
 @bp.post("/groups/<uuid:group_id>/delete")

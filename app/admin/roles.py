@@ -4,6 +4,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.admin import grants
 from app.admin.services import TeamError
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
@@ -37,6 +38,7 @@ def role_name_taken(name: str, *, except_id: uuid.UUID | None = None) -> bool:
 
 
 def create_role(viewer: Viewer, name: str, description: str, rights, client: ClientInfo) -> Role:
+    grants.check(grants.role_problem(viewer, None, _clean_rights(rights)))
     role = Role(name=name.strip(), description=description.strip(), rights=_clean_rights(rights))
     db.session.add(role)
     db.session.flush()
@@ -49,6 +51,7 @@ def update_role(viewer: Viewer, role: Role, name: str, description: str, rights,
     """Change a role; the owner role keeps every right, built-in roles keep their name."""
     if role.is_owner:
         raise TeamError(_l("The owner role always has every right."))
+    grants.check(grants.role_problem(viewer, role, _clean_rights(rights)))
     old_rights = set(role.rights)
     if role.key is None:
         role.name = name.strip()
@@ -65,6 +68,7 @@ def delete_role(viewer: Viewer, role: Role, client: ClientInfo) -> None:
     """Delete a custom role that nobody holds or is invited with."""
     if role.key is not None:
         raise TeamError(_l("Built-in roles cannot be deleted."))
+    grants.check(grants.role_problem(viewer, role))
     in_use = db.session.scalar(select(Membership.id).where(Membership.role_id == role.id).limit(1)) or \
         db.session.scalar(select(Invitation.id).where(Invitation.role_id == role.id, Invitation.accepted_at.is_(None),
                                                       Invitation.revoked_at.is_(None)).limit(1))
@@ -94,6 +98,7 @@ def save_group(viewer: Viewer, group: Group | None, *, name: str, description: s
                member_ids, client: ClientInfo) -> Group:
     """Create or change a group: its name, rights and members (ids of memberships of this tenant)."""
     kind = "group_updated" if group else "group_created"
+    grants.check(grants.group_problem(viewer, group, _clean_rights(rights), member_ids))
     if group is None:
         group = Group()
         db.session.add(group)
@@ -114,6 +119,7 @@ def save_group(viewer: Viewer, group: Group | None, *, name: str, description: s
 
 
 def delete_group(viewer: Viewer, group: Group, client: ClientInfo) -> None:
+    grants.check(grants.group_problem(viewer, group))
     record_security_event(viewer.tenant_id, "group_deleted", user_id=viewer.user_id, client=client, group=group.name)
     db.session.delete(group)
     db.session.commit()

@@ -5,23 +5,33 @@ from flask import abort, current_app, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.admin import bp, services
+from app.admin import bp, grants, services
 from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
 from app.agenda.labels import OUTCOMES
-from app.audit.web import client_info
+from app.audit.web import client_info, log_denied
 from app.auth.emails import send_invitation_mail
 from app.documents.services import DEFAULT_FOLDERS
+from app.extensions import db
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
 from app.permissions import require
 from app.sales.dunning import levels, stored_levels
-from app.web import role_label
+from app.web import render_error, role_label
+
+
+@bp.errorhandler(grants.GrantRefused)
+def _grant_refused(error):
+    """A change of rights beyond the actor's own (a forged form: the pages only offer what is allowed): 403, logged."""
+    db.session.rollback()  # nothing of the refused change may ride along with the log entry
+    log_denied(403, reason=str(error)[:200])
+    return render_error(403, str(error))
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    return [(str(role.id), role_label(role)) for role, _count in list_roles()]
+    """The roles the viewer may give (every right of which they hold)."""
+    return [(str(role.id), role_label(role)) for role in grants.grantable(g.viewer, [r for r, _count in list_roles()])]
 
 
 def _default_role_id() -> str | None:
@@ -37,7 +47,7 @@ def _team_page(invite_form=None, status=200, block=None):
         invite_form.role_id.data = _default_role_id()
     return render_page(
         "admin/members.html", block, status=status, members=services.list_members(), invite_form=invite_form,
-        role_choices=choices, invitations=services.list_open_invitations(),
+        role_choices=choices, invitations=services.list_open_invitations(), manageable=grants.manageable_members(g.viewer),
     )
 
 
@@ -50,7 +60,8 @@ def _member_row(member, status=200):
     """The member's row for an htmx swap; a plain form post gets the team page (303 on success)."""
     if not wants_fragment():
         return _team_page(status=status) if status >= 400 else redirect_to(url_for(".members"))
-    return render_page("admin/members.html", "member_row", member=member, role_choices=_role_choices(), status=status)
+    return render_page("admin/members.html", "member_row", member=member, role_choices=_role_choices(), status=status,
+                       manageable=grants.manageable_members(g.viewer))
 
 
 @bp.get("/members")

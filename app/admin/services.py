@@ -5,6 +5,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.admin import grants
 from app.audit.chain import new_head
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
@@ -89,6 +90,7 @@ def change_member_role(viewer: Viewer, member: Membership, role: Role, client: C
     if role.id == member.role_id:
         return
     _check_owner_rules(viewer, member, role)
+    grants.check(grants.member_problem(viewer, member, role))
     old = member.role.key or member.role.name
     member.role_id = role.id
     record_security_event(member.tenant_id, "member_role_changed", user_id=viewer.user_id, client=client,
@@ -107,6 +109,7 @@ def set_member_active(viewer: Viewer, member: Membership, active: bool, client: 
         _check_owner_rules(viewer, member, None)
     elif member.role.is_owner and not viewer.is_owner:
         raise TeamError(_l("Only an owner can give or take the owner role."))
+    grants.check(grants.member_problem(viewer, member))
     member.active = active
     member.deactivated_at = None if active else utcnow()
     kind = "member_reactivated" if active else "member_deactivated"
@@ -119,6 +122,7 @@ def invite_member(viewer: Viewer, email: str, role: Role, expires_at: datetime, 
     email = email.strip().lower()
     if role.is_owner and not viewer.is_owner:
         raise TeamError(_l("Only an owner can give or take the owner role."))
+    grants.check(grants.invitation_problem(viewer, role))
     existing = db.session.scalar(select(Membership).join(Membership.user).where(User.email == email))
     if existing is not None and existing.active:
         raise TeamError(_l("%(email)s is already a member.", email=email))
