@@ -30,7 +30,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import bodylimits, database, freshness  # noqa: F401 (freshness: session listeners)
+    from app import bodylimits, database, freshness, sameorigin  # noqa: F401 (freshness: session listeners)
     from app.audit import web as audit_web
     from app.auth import passwords, sessions
     from app.extensions import babel, csrf, db, htmx, login_manager, migrate
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     bodylimits.init_app(app)  # before CSRF protection reads the body
+    sameorigin.init_app(app)  # a foreign Origin or an unparsable Referer is refused before the token is read
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)

@@ -664,9 +664,15 @@ def test_return_address_of_a_note_edit_stays_on_the_site(app, world, start):
 
 # T12: CSRF and safe methods
 
+FOREIGN_SOURCES = [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost:8080"},
+                   {"Referer": "https://127.0.0.1:5077.evil.example/"}, {"Referer": "http://[::1"},
+                   {"Origin": "http://localhost:99999"}]
+
+
 @pytest.mark.parametrize("triple", POST_CASES, ids=case_id)
 def test_unsafe_request_without_or_with_another_sessions_token_is_refused(app, world, start, cleaner, triple):
-    """No token, or the token of another session (in the body, or in the htmx header): 400, nothing changes."""
+    """No token, or the token of another session (in the body, or in the htmx header): 400, nothing changes.
+    Neither does a valid token sent from another site (``Origin``) or with a ``Referer`` that does not parse."""
     actor = actor_for(app, world, triple[1])
     actor.csrf()  # the session has a token; the requests do not send it
     stolen = signed_in(app, world, "admin").csrf()
@@ -674,6 +680,10 @@ def test_unsafe_request_without_or_with_another_sessions_token_is_refused(app, w
     assert send(actor, world, triple, csrf=False, extra={"csrf_token": stolen}).status_code == 400
     header = send(actor, world, triple, csrf=False, headers={"X-CSRFToken": stolen, "HX-Request": "true"})
     assert header.status_code == 400
+    for headers in FOREIGN_SOURCES:
+        response = send(actor, world, triple, headers=headers)
+        assert response.status_code == 400, headers
+        assert "sent from elsewhere" in text_of(response.get_data(as_text=True)), headers
     assert diff(start, snapshot(cleaner)) == []
 
 
