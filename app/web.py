@@ -12,6 +12,7 @@ from app.agenda.labels import agenda_kind_label, interaction_facts, moment
 from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
 from app.extensions import db, htmx, login_manager
+from app.fileheaders import protect_file
 from app.i18n import amounts, human_size, money, quantity
 from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
@@ -109,6 +110,8 @@ def register_web(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
+        if response.mimetype != "text/html":
+            protect_file(response)  # a file (uploaded or generated), JSON, a stream, an asset: sandboxed
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -704,6 +704,11 @@ def security_header_problems(response, *, private: bool) -> list[str]:
             problems.append("CSP allows eval or inline script")
         if csp.get("frame-ancestors") != ["'none'"]:
             problems.append("CSP frame-ancestors is not 'none'")
+    elif not (response.status_code in (301, 302, 303, 307, 308) or response.status_code == 204):
+        # Anything but our pages (files uploaded or generated, calendars, JSON, streams) runs nothing if opened
+        csp = headers.get("Content-Security-Policy", "")
+        if "sandbox" not in csp or "default-src 'none'" not in csp:
+            problems.append(f"{response.mimetype} without the sandboxing CSP")
     if private and "no-store" not in headers.get("Cache-Control", ""):
         problems.append("signed-in page without Cache-Control: no-store")
     return problems

@@ -8,11 +8,9 @@ server-chosen type, ``nosniff`` and a sandboxing CSP; everything else is an atta
 from flask import Response, current_app, redirect
 
 from app.documents import filetypes
+from app.fileheaders import protect_file
 from app.models import Document, DocumentVersion
 from app.storage import Storage
-
-# A file shown inline runs nothing and embeds nothing; only the app's own pages may frame it.
-FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
 def may_show_inline(version: DocumentVersion) -> bool:
@@ -41,9 +39,7 @@ def send(storage: Storage, document: Document, version: DocumentVersion, *, inli
                             direct_passthrough=True)
         response.headers["Content-Length"] = str(version.size)
         response.headers["Content-Disposition"] = disposition
-        response.headers["Content-Security-Policy"] = FILE_CSP
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        protect_file(response)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -53,8 +49,6 @@ def send_thumbnail(storage: Storage, version: DocumentVersion) -> Response:
     """A small image made by us (never the uploaded bytes), streamed by the app on every store."""
     response = Response(storage.open(version.thumbnail_key), mimetype=filetypes.THUMBNAIL_TYPE,
                         direct_passthrough=True)
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"  # signed-in content is never kept by caches
     response.headers["Content-Disposition"] = "inline"
-    return response
+    return protect_file(response)
