@@ -13,6 +13,7 @@ from jinja2 import StrictUndefined
 
 from app import create_app
 from app.extensions import db
+from app.permissions import BUILTIN_ROLES
 from app.tenancy import tenant_context
 from app.timeline.services import record_event
 from tests.conftest import make_config
@@ -230,6 +231,58 @@ def test_a_private_note_is_streamed_to_a_holder_of_the_right_to_read_it(app, wri
     secret = posted(writer, author, tenant, customer, "PRIVATE-CANARY", private=True)
 
     assert "PRIVATE-CANARY" in stream.wait_for_event(secret.id).data
+
+
+READERS = [*BUILTIN_ROLES, "custom: thirdparty.read", "custom: thirdparty.read + note.read_private"]
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_whoever_reads_the_timeline_follows_it_live(app, writer, streams, tenant, customer, author, role):
+    """Issue 13, finding 8: every member who may open a customer's timeline (every built-in role, the read-only one
+    included, and custom roles) may follow it live; a colleague's private note reaches only those allowed to read it."""
+    reader = add_member(app, tenant, make_user(app, name="Rhea Reader"), role="readonly")
+    rights = _set_role(app, tenant, reader, role)
+    if "thirdparty.read_all" not in rights and "thirdparty.read" in rights:
+        _make_rep(app, tenant, customer, reader)  # "only mine": their own customer
+    card = signed_in(app, reader).get(f"/{tenant.slug}/thirdparties/{customer.id}")
+    stream = streams(tenant, customer, reader)
+    if "thirdparty.read" not in rights:
+        assert card.status_code == 403 and stream.status == 403
+        return
+    assert card.status_code == 200 and stream.status == 200, (card.status_code, stream.status)
+
+    secret = posted(writer, author, tenant, customer, f"PRIVATE-{role}", private=True)
+    public = posted(writer, author, tenant, customer, f"PUBLIC-{role}")
+    assert f"PUBLIC-{role}" in stream.wait_for_event(public.id).data
+    assert (secret.id in stream.event_ids()) == ("note.read_private" in rights)
+
+
+def _set_role(app, tenant, user, role: str) -> frozenset:
+    """Give ``user`` the built-in ``role`` or a custom role of the rights after ``custom:``; return their rights."""
+    from sqlalchemy import select
+
+    from app.models import Membership, Role
+    from app.permissions import load_viewer
+
+    with app.app_context(), tenant_context(tenant.id):
+        member = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        if role.startswith("custom: "):
+            custom = Role(name=role, rights=role.removeprefix("custom: ").split(" + "))
+            db.session.add(custom)
+            db.session.flush()
+            member.role_id = custom.id
+        else:
+            member.role_id = db.session.scalar(select(Role.id).where(Role.key == role))
+        db.session.commit()
+        return load_viewer(user.id).rights
+
+
+def _make_rep(app, tenant, customer, user) -> None:
+    from app.models import SalesRep
+
+    with app.app_context(), tenant_context(tenant.id):
+        db.session.add(SalesRep(thirdparty_id=customer.id, membership_id=membership_id(app, tenant, user)))
+        db.session.commit()
 
 
 def test_an_event_needing_a_right_is_not_streamed_to_a_viewer_without_it(app, writer, streams, tenant, customer,
