@@ -11,11 +11,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, abort, g
+from flask_login import current_user
 from sqlalchemy import Table, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.models import Tenant, TenantScoped
 
 
@@ -178,7 +179,13 @@ def get_tenant_by_slug(slug: str) -> Tenant | None:
 
 
 def _pull_tenant(endpoint, values):
-    """Load the tenant named by the URL and scope the request to it; 404 when unknown."""
+    """Load the tenant named by the URL and scope the request to it; 404 when unknown.
+
+    A visitor who is not signed in is sent to sign in before the slug is even looked up, whether an
+    organisation has it or not: the answer (and its timing) must not tell which organisations exist.
+    """
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
     tenant = get_tenant_by_slug(values.pop("tenant_slug"))
     if tenant is None:
         abort(404)

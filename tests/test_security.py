@@ -780,7 +780,7 @@ def _error(app, world, kind, htmx):
         "403": lambda: signed_in(app, world, "readonly").get(f"/{slug}/admin/members", htmx=htmx),
         "404 page": lambda: owner.get(f"/{slug}/no-such-page", htmx=htmx),
         "404 other tenant": lambda: owner.get(f"/{world.b.slug}/", htmx=htmx),
-        "404 anonymous": lambda: Actor(app).get("/no-such-org/admin/members", htmx=htmx),
+        "404 anonymous": lambda: Actor(app).get("/auth/no-such-page", htmx=htmx),  # (any org address: sign in first)
         "404 bad link": lambda: Actor(app).get("/auth/reset/not-a-token", htmx=htmx),
         "405": lambda: owner.send("PUT", f"/{slug}/admin/settings", htmx=htmx),
         "413": lambda: owner.post(f"/{slug}/admin/settings", {"name": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)},

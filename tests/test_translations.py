@@ -277,7 +277,7 @@ def english_leaks(page: str, locale: str) -> list[str]:
 
 
 ANONYMOUS_PAGES = ["/", "/auth/login", "/auth/signup", "/auth/forgot", "/auth/check-inbox",
-                   "/auth/check-inbox?reason=reset", "/auth/reset/not-a-token", "/no-such-organisation/"]
+                   "/auth/check-inbox?reason=reset", "/auth/reset/not-a-token", "/auth/no-such-page"]
 MEMBER_PAGES = ["/{slug}/", "/{slug}/admin/members", "/{slug}/admin/roles", "/{slug}/admin/roles/new",
                 "/{slug}/admin/groups/new", "/{slug}/admin/security-log", "/{slug}/admin/settings",
                 "/auth/account", "/auth/signup", "/orgs",

@@ -53,7 +53,7 @@ SCREENS = [
     Screen("group-form", f"/{SLUG}/admin/groups/new", "New group"),
     Screen("security-log", f"/{SLUG}/admin/security-log", "Security log"),
     Screen("settings", f"/{SLUG}/admin/settings", "Organisation settings"),
-    Screen("404", "/no-such-organisation/", "Not found", signed_in=False, status=404),
+    Screen("404", "/auth/no-such-page", "Not found", signed_in=False, status=404),
     # The customer history ({customer}, {contact}, {note} come from the ``history`` fixture).
     Screen("customers", f"/{SLUG}/thirdparties/", "Customers and suppliers"),
     Screen("customer-new", f"/{SLUG}/thirdparties/new", "New customer or supplier"),
