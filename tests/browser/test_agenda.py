@@ -105,6 +105,7 @@ def test_on_a_desktop_reschedule_an_appointment_then_cancel_it_after_a_confirmat
     page.get_by_role("button", name="Plan it").click()
     expect(page.locator(".flash")).to_contain_text("Appointment planned.")
     page.locator(".next-action").get_by_role("link", name="Sample review").click()
+    expect(page.locator("h1")).to_have_text("Sample review")
     page.locator("#main").get_by_role("button", name="Change").click()
     expect(page.locator("h1")).to_have_text("Change Sample review")
     page.get_by_label("When").fill("2031-03-12T15:30")
@@ -117,7 +118,9 @@ def test_on_a_desktop_reschedule_an_appointment_then_cancel_it_after_a_confirmat
     page.goto(f"/{SLUG}/thirdparties/{customer.id}")
     expect(page.locator(".event-activity_updated")).to_contain_text("When:")
     page.locator(".next-action").get_by_role("link", name="Sample review").click()
+    expect(page.locator("h1")).to_have_text("Sample review")  # arrived (a loaded machine is slow to navigate)
     page.locator("#main").get_by_role("button", name="Change").click()
+    expect(page.locator("h1")).to_have_text("Change Sample review")
     messages = []
     page.once("dialog", lambda d: (messages.append(d.message), d.dismiss()))
     page.get_by_role("button", name="Cancel this task or appointment").click()
