@@ -86,6 +86,11 @@ def register_blueprints(app: Flask) -> None:
         quote_routes,  # noqa: F401
     )
     from app.sales import document_routes as sales_document_routes  # noqa: F401
+    from app.sso import admin_bp as sso_admin_bp
+    from app.sso import admin_routes as sso_admin_routes  # noqa: F401
+    from app.sso import bp as sso_bp
+    from app.sso import init_app as init_sso
+    from app.sso import routes as sso_routes  # noqa: F401
     from app.tenancy import make_tenant_blueprint
     from app.thirdparties import bp as thirdparties_bp
     from app.thirdparties import routes as thirdparty_routes  # noqa: F401
@@ -96,7 +101,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(sso_bp)
+    init_sso(app)
     app.register_blueprint(make_tenant_blueprint(
         require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, sales_bp, pipeline_bp,
-                             admin_bp]
+                             admin_bp, sso_admin_bp]
     ))

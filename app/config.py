@@ -97,6 +97,19 @@ class Config:
     PAGE_CACHE_SIZE = _int("PAGE_CACHE_SIZE", 500)
     PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 60)
 
+    # Single sign-on (docs/architecture.md, "Single sign-on"). The Google and Microsoft buttons show when their client
+    # is configured; each issuer can be pointed elsewhere (the tests point them at a local provider). MICROSOFT_TENANT:
+    # common, organizations, consumers or a directory's id. Organisations' own providers may not name loopback or
+    # private addresses, nor plain http, unless SSO_ALLOW_PRIVATE_ADDRESSES=1 (development and tests).
+    GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID") or None
+    GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET") or None
+    GOOGLE_ISSUER = os.environ.get("GOOGLE_ISSUER") or "https://accounts.google.com"
+    MICROSOFT_CLIENT_ID = os.environ.get("MICROSOFT_CLIENT_ID") or None
+    MICROSOFT_CLIENT_SECRET = os.environ.get("MICROSOFT_CLIENT_SECRET") or None
+    MICROSOFT_TENANT = os.environ.get("MICROSOFT_TENANT") or "common"
+    MICROSOFT_ISSUER = os.environ.get("MICROSOFT_ISSUER") or f"https://login.microsoftonline.com/{MICROSOFT_TENANT}/v2.0"
+    SSO_ALLOW_PRIVATE_ADDRESSES = os.environ.get("SSO_ALLOW_PRIVATE_ADDRESSES") == "1"
+
     HSTS_MAX_AGE = 63072000
     # Behind a reverse proxy: how many X-Forwarded-For hops to trust (0: none, use the socket).
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
@@ -125,3 +138,4 @@ class TestConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
     ARGON2_PARALLELISM = 1
+    SSO_ALLOW_PRIVATE_ADDRESSES = True  # the test suite's OpenID provider listens on the loopback

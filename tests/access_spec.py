@@ -694,6 +694,10 @@ from tests.pipeline.spec import PIPELINE_SPEC  # noqa: E402
 
 SPEC = (*SPEC, *PIPELINE_SPEC)
 
+from tests.sso.spec import SSO_SPEC  # noqa: E402 (single sign-on's rows, tests/sso/spec.py)
+
+SPEC = (*SPEC, *SSO_SPEC)
+
 # Endpoints served by Flask itself, outside the spec.
 UNSPECIFIED_ENDPOINTS = frozenset({"static"})
 

@@ -35,6 +35,12 @@ SECURITY_EVENT_KINDS = {
     "group_deleted": _l("Group deleted"),
     "access_denied": _l("Access denied"),
     "access_not_found": _l("Access to another organisation refused"),
+    "sso_refused": _l("Single sign-on refused"),
+    "sso_confirmation_sent": _l("Single sign-on confirmation e-mailed"),
+    "sso_linked": _l("Single sign-on linked to the account"),
+    "sso_unlinked": _l("Single sign-on removed from the account"),
+    "sso_joined": _l("Joined through single sign-on"),
+    "sso_settings_changed": _l("Single sign-on settings changed"),
 }
 
 PAGE_SIZE = 50

@@ -33,6 +33,7 @@ from app.models.sales import (
 )
 from app.models.saved_view import SavedView
 from app.models.security_event import SecurityEvent
+from app.models.sso import SsoDomain, SsoIdentity, SsoProvider
 from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
 from app.models.team import Group, GroupMember, Invitation, Membership, Role
 from app.models.tenant import Tenant
@@ -52,4 +53,5 @@ __all__ = [
     "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SavedView", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
     "OPPORTUNITY_STATUSES", "Opportunity", "PipelineStage",
+    "SsoDomain", "SsoIdentity", "SsoProvider",
 ]

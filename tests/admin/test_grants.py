@@ -96,6 +96,11 @@ class Team:
             ],
             "tenant.admin.set_active": [(f"members/{boss}/deactivate", {})],
             "tenant.admin.invite": [("invitations", {"email": "friend@example.com", "role_id": str(admin)})],
+            # Single sign-on: whoever joins through it gets its default role (the role rules: tests/sso).
+            "tenant.sso_admin.edit": [("sso", {"enabled": "y", "issuer": "http://127.0.0.1:9", "client_id": "c",
+                                               "client_secret": "s", "allowed_domains": "grants.example",
+                                               "auto_join": "y", "default_role_id": str(role)})
+                                      for role in (admin, owner_role)],
         }.get(endpoint, [])
 
 

@@ -69,6 +69,7 @@ from tests.customers import (
 from tests.factories import TenantInfo, UserInfo
 from tests.helpers import PASSWORD
 from tests.pipeline.seed import seed_pipeline
+from tests.sso.seed import confirmation_for_owner, seed_sso
 
 NEW_PASSWORD = "Quartz-Lantern-Orbit-2931"
 CLIENT = ClientInfo(ip="192.0.2.10", user_agent="pytest")
@@ -276,6 +277,7 @@ def _seed_history(app, side: Side) -> Side:
         **{("version", kind): version for kind, version in versions.items()},
         **documents,
         ("activity", ""): task_id, ("feed", ""): feed_token, ("slug", ""): side.slug, **sales_objects, **pipeline_objects,
+        **seed_sso(app, side),
     }
     return replace(side, objects=objects, secret=secret)
 
@@ -369,6 +371,7 @@ def build_world(app) -> World:
         outsider, joiner = (Person(u.id, u.email, u.name) for u in (outsider, joiner))
         pending_slug = pending.slug
     a, b = _seed_history(app, a), _seed_history(app, b)
+    tokens["sso_confirm"] = confirmation_for_owner(app, a, sessions["a.owner"])
     return World(a, b, outsider, joiner, tokens, pending_slug, fresh, sessions)
 
 
