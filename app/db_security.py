@@ -13,7 +13,7 @@ USER_PREDICATE = "user_id = NULLIF(current_setting('app.user_id', true), '')::uu
 # Tables without tenant_id, on purpose: looked up before a tenant is known, or account-wide.
 GLOBAL_TABLES = frozenset({
     "alembic_version", "tenant", "user_account", "auth_session", "login_attempt", "pending_signup",
-    "rate_limit_hit", "sso_domain", "sso_identity",
+    "rate_limit_hit", "two_factor", "recovery_code", "remembered_device", "sso_domain", "sso_identity",
 })
 
 

@@ -221,3 +221,6 @@ def require_membership():
         log_denied(403, reason="deactivated")
         abort(403)
     g.viewer = viewer
+    from app.auth.twofactor_routes import require_set_up  # here: the auth views import this module
+
+    return require_set_up()  # an organisation may require two-factor sign-in: set it up first, then come back

@@ -24,6 +24,7 @@ from app.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from app.auth.twofactor_forms import DisableForm, RegenerateCodesForm, SetupForm, SignInCodeForm
 from app.contacts.forms import ContactForm
 from app.documents.forms import DocumentForm, UploadForm
 from app.forms import SavedViewForm
@@ -99,8 +100,13 @@ FRESH_EMAIL, FRESH_SLUG, PENDING_SLUG = Ref("fresh_email"), Ref("fresh_slug"), R
 # Actors of a valid call: a member of the tenant holding the right (A's owner unless a test says
 # otherwise), nobody, A's owner on an account page, or a signed-in person invited to A.
 MEMBER, ANONYMOUS, USER, JOINER = "member", "anonymous", "user", "joiner"
+# Two-factor sign-in: A's "target" member has it on (tests/security/world.py), signed in, or at the code step of a
+# sign-in (the password passed, no session yet). ``Ref("totp", key)`` is the current code of "target" or of "setup",
+# the secret A's owner is setting up (sealed in ``token("two_factor_setup")``).
+SECOND_FACTOR, AT_SECOND_FACTOR = "second_factor", "at_second_factor"
 INSERT, DELETE = "+", "-"
 EVENT = {"security_event": {INSERT}}
+TWO_FACTOR_GONE = {"two_factor": {DELETE}, "recovery_code": {DELETE}, "remembered_device": {DELETE}}
 # Every change of an audited row appends to the tenant's hash chain: entries, and the head's new end.
 AUDIT = {"audit_entry": {INSERT}, "audit_head": {"last_seq", "last_hash", "head_mac"}}
 TIMELINE = {"timeline_event": {INSERT}}
@@ -201,6 +207,8 @@ SPEC = (
                  writes={"membership": {"active", "deactivated_at"}, **EVENT}, pinned={"membership": {"active": False}}),
             Case("reactivate", args={"membership_id": member("former"), "action": "reactivate"},
                  writes={"membership": {"active", "deactivated_at"}, **EVENT}, pinned={"membership": {"active": True}})),
+    _tenant("admin.reset_two_factor", "/admin/members/<uuid:membership_id>/two-factor/reset", ["POST"], "admin.users", Case(
+        args={"membership_id": member("target")}, writes={**TWO_FACTOR_GONE, **EVENT})),
     _tenant("admin.invite", "/admin/invitations", ["POST"], "admin.users", Case(
         form={"email": FRESH_EMAIL, "role_id": role("sales")}, form_class=InviteForm,
         writes={"invitation": {INSERT}, **EVENT}, pinned={"invitation": {"role_id": role("sales"), "accepted_at": None}})),
@@ -549,6 +557,23 @@ SPEC = (
         writes={"user_account": {"password_hash", "password_changed_at"}, "auth_session": {"ended_at"},
                 "rate_limit_hit": {INSERT}, **EVENT}),
         login=True),
+    # Two-factor sign-in: the code step (a wrong code counts as a failed sign-in), setting it up, managing it.
+    _global("auth.two_factor", "/auth/two-factor", ["GET", "POST"], Case(fragment=True,
+        actor=AT_SECOND_FACTOR, form={"code": Ref("totp", "target"), "remember": "y"}, form_class=SignInCodeForm,
+        writes={"two_factor": {"last_used_step"}, "remembered_device": {INSERT}, "auth_session": {INSERT},
+                "login_attempt": {INSERT}, **EVENT},
+        pinned={"auth_session": {"user_id": user("target")}, "remembered_device": {"user_id": user("target")}})),
+    _global("auth.two_factor_settings", "/auth/account/two-factor", ["GET", "POST"], Case(fragment=True,
+        actor=USER, form={"setup": token("two_factor_setup"), "code": Ref("totp", "setup")}, form_class=SetupForm,
+        writes={"two_factor": {INSERT}, "recovery_code": {INSERT}, **EVENT},
+        pinned={"two_factor": {"user_id": user("owner")}}), login=True, query_params=("next",)),
+    _global("auth.disable_two_factor", "/auth/account/two-factor/disable", ["POST"], Case(
+        actor=SECOND_FACTOR, form={"password": PASSWORD}, form_class=DisableForm,
+        writes={**TWO_FACTOR_GONE, "rate_limit_hit": {INSERT}, **EVENT}), login=True),
+    _global("auth.recovery_codes", "/auth/account/two-factor/recovery-codes", ["GET", "POST"], Case(fragment=True,
+        actor=SECOND_FACTOR, form={"code": Ref("totp", "target")}, form_class=RegenerateCodesForm,
+        writes={"recovery_code": {INSERT, DELETE}, "two_factor": {"last_used_step"}, "rate_limit_hit": {INSERT}, **EVENT},
+        pinned={"recovery_code": {"user_id": user("target")}}), login=True),
 )
 
 # Sales: each book (quotes; invoices with their credit notes) has the same pages, each with that book's rights.

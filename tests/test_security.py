@@ -46,9 +46,11 @@ from app.thirdparties import services as tp_services
 from app.timeline import notes
 from tests.access_spec import (
     ANONYMOUS,
+    AT_SECOND_FACTOR,
     GROUP_RIGHTS,
     JOINER,
     ROLE_RIGHTS,
+    SECOND_FACTOR,
     SPEC,
     UNSPECIFIED_ENDPOINTS,
     Ref,
@@ -148,10 +150,13 @@ def signed_in(app, world, key="owner", side="a") -> Actor:
 
 
 def actor_for(app, world, case) -> Actor:
-    """The session that makes ``case``'s valid request: nobody, the invited account, or A's owner."""
+    """The session that makes ``case``'s valid request: nobody, the invited account, A's member with two-factor
+    sign-in (signed in, or at the code step after the password), or A's owner."""
     if case.actor == ANONYMOUS:
         return Actor(app)
-    return Actor(app).resume(world.sessions["joiner" if case.actor == JOINER else "a.owner"])
+    if case.actor == AT_SECOND_FACTOR:
+        return Actor(app).at_second_factor(world.a.users["target"].id)
+    return Actor(app).resume(world.sessions[{JOINER: "joiner", SECOND_FACTOR: "a.target"}.get(case.actor, "a.owner")])
 
 
 def send(actor, world, triple, *, side=None, htmx=False, extra=None, form=None, **kwargs):

@@ -62,6 +62,7 @@ class SettingsForm(FlaskForm):
     legal_details = TextAreaField(_l("Printed on quotes and invoices"), validators=[Length(max=1000)], render_kw={"rows": 4})
     logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
     remove_logo = BooleanField(_l("Remove the logo"))
+    require_two_factor = BooleanField(_l("Members must use two-factor sign-in"))
 
     def validate_logo(self, field):
         upload = field.data

@@ -150,14 +150,15 @@ def settings():
                         document_folders="\n".join(tenant.document_folders or []),
                         call_outcomes="\n".join(tenant.call_outcomes or []), reminder_minutes=str(tenant.reminder_minutes),
                         agenda_kinds=tenant.agenda_kinds or [], currency=tenant.currency, payment_days=tenant.payment_days,
-                        dunning_days=", ".join(str(d) for d in levels(tenant)), legal_details=tenant.legal_details)
+                        dunning_days=", ".join(str(d) for d in levels(tenant)), legal_details=tenant.legal_details,
+                        require_two_factor=tenant.require_two_factor)
     if form.validate_on_submit():
         services.update_settings(g.viewer, g.tenant, form.name.data, form.locale.data, form.timezone.data,
                                  client_info(), document_folders=form.folder_list(), call_outcomes=form.outcome_list(),
                                  reminder_minutes=int(form.reminder_minutes.data), agenda_kinds=form.agenda_kinds.data or None,
                                  currency=form.currency.data, payment_days=form.payment_days.data or 0,
                                  dunning_days=stored_levels(form.dunning_list()), legal_details=(form.legal_details.data or "").strip(),
-                                 **_logo_change(form))
+                                 require_two_factor=form.require_two_factor.data, **_logo_change(form))
         flash(_("The settings have been saved."), "success")
         return redirect_to(url_for(".settings"))
     return render_page("admin/settings.html", "settings_form", form=form, status=422 if form.is_submitted() else 200,

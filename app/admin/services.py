@@ -191,7 +191,7 @@ def accept_invitation(tenant: Tenant, invitation: Invitation, user: User, client
 
 
 SETTINGS = {"document_folders", "call_outcomes", "reminder_minutes", "agenda_kinds", "currency", "payment_days", "dunning_days",
-            "legal_details", "logo"}
+            "legal_details", "logo", "require_two_factor"}
 
 
 def has_logo() -> bool:

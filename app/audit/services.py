@@ -41,6 +41,13 @@ SECURITY_EVENT_KINDS = {
     "sso_unlinked": _l("Single sign-on removed from the account"),
     "sso_joined": _l("Joined through single sign-on"),
     "sso_settings_changed": _l("Single sign-on settings changed"),
+    "two_factor_enabled": _l("Two-factor sign-in turned on"),
+    "two_factor_disabled": _l("Two-factor sign-in turned off"),
+    "two_factor_failed": _l("Wrong two-factor code"),
+    "two_factor_throttled": _l("Two-factor code refused (too many attempts)"),
+    "recovery_code_used": _l("Recovery code used"),
+    "recovery_codes_regenerated": _l("New recovery codes made"),
+    "two_factor_reset": _l("Two-factor sign-in reset by an administrator"),
 }
 
 PAGE_SIZE = 50

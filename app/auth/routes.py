@@ -18,7 +18,7 @@ from app.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from app.auth.signin import finish_sign_in, safe_next, start_signed_in
+from app.auth.signin import finish_sign_in, safe_next
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
 from app.tenancy import slug_problem
@@ -74,8 +74,7 @@ def confirm_signup(token):
     except TeamError as error:
         form.slug.errors.append(str(error))
         return render_page("auth/confirm_signup.html", "confirm_form", form=form, pending=pending, status=422)
-    start_signed_in(user)
-    return redirect_to(url_for("tenant.dashboard.index", tenant_slug=tenant.slug))
+    return finish_sign_in(user, url_for("tenant.dashboard.index", tenant_slug=tenant.slug))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -136,9 +135,8 @@ def reset_password(token):
         status = 422 if form.is_submitted() else 200
         return render_page("auth/reset.html", "reset_form", form=form, status=status)
     services.set_password(user, form.password.data, client_info(), kind="password_reset")
-    start_signed_in(user)
     flash(_("Your password has been changed."), "success")
-    return redirect_to(url_for("public.index"))
+    return finish_sign_in(user)  # the link proved the e-mail, not the second factor: it is still asked for
 
 
-from app.auth import account_routes, invite_routes  # noqa: E402,F401
+from app.auth import account_routes, invite_routes, twofactor_routes  # noqa: E402,F401

@@ -13,7 +13,7 @@ from app.audit.services import ClientInfo, record_account_event
 from app.auth import passwords
 from app.auth.sessions import end_all_sessions, end_session, start_session
 from app.extensions import db
-from app.models import LoginAttempt, PendingSignup, Tenant, User, utcnow
+from app.models import LoginAttempt, PendingSignup, RememberedDevice, Tenant, User, utcnow
 from app.tokens import make_token, read_token
 
 SIGNUP_MAX_AGE = timedelta(days=2)
@@ -46,13 +46,24 @@ def _recent_failures(column, value) -> int:
     )
 
 
+def sign_in_throttled(email: str, ip: str | None) -> bool:
+    """True when the account or the address has used up its failed sign-ins (wrong passwords and wrong second-factor
+    codes count alike, in ``login_attempt``)."""
+    config = current_app.config
+    return (_recent_failures(LoginAttempt.email_hash, _email_key(email)) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+            or _recent_failures(LoginAttempt.ip, ip or "unknown") >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"])
+
+
+def count_failed_sign_in(email: str, ip: str | None) -> None:
+    """Count a failed sign-in of the account and the address (caller commits)."""
+    db.session.add(LoginAttempt(email_hash=_email_key(email), ip=ip or "unknown", success=False))
+
+
 def authenticate(email: str, password: str, client: ClientInfo) -> tuple[LoginOutcome, User | None]:
     """Check a sign-in, throttled per account and per address; the answer never tells if the e-mail exists."""
     key, ip = _email_key(email), client.ip or "unknown"
     user = get_user_by_email(email)
-    config = current_app.config
-    if (_recent_failures(LoginAttempt.email_hash, key) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-            or _recent_failures(LoginAttempt.ip, ip) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
+    if sign_in_throttled(email, ip):
         passwords.verify_password(None, password)  # same cost as a real check
         if user is not None:
             record_account_event(user, "login_throttled", client)
@@ -143,6 +154,8 @@ def set_password(user: User, password: str, client: ClientInfo, *, kind: str) ->
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = utcnow()
     end_all_sessions(user.id, keep=user.auth_session if kind == "password_changed" else None)
+    if kind == "password_reset":  # the e-mail was proved, not the second factor: no browser may skip it any more
+        db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
     record_account_event(user, kind, client)
     db.session.commit()
 

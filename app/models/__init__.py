@@ -39,6 +39,7 @@ from app.models.team import Group, GroupMember, Invitation, Membership, Role
 from app.models.tenant import Tenant
 from app.models.thirdparty import Address, Channel, SalesRep, ThirdParty
 from app.models.timeline import TimelineEvent
+from app.models.twofactor import RecoveryCode, RememberedDevice, TwoFactor
 from app.models.user import AuthSession, LoginAttempt, PendingSignup, RateLimitHit, User
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
     "OPPORTUNITY_STATUSES", "Opportunity", "PipelineStage",
     "SsoDomain", "SsoIdentity", "SsoProvider",
+    "RecoveryCode", "RememberedDevice", "TwoFactor",
 ]

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, LargeBinary, String, Text
+from sqlalchemy import BigInteger, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, new_id, utcnow
@@ -36,6 +36,8 @@ class Tenant(Base):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # Bumped by every transaction that writes the tenant's data (app.freshness): cached pages are keyed by it.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Members must use two-factor sign-in: one without it is sent to set it up before any page of the organisation.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -4,15 +4,17 @@ import hashlib
 import io
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import pyotp
 from itsdangerous import URLSafeTimedSerializer
 from PIL import Image
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from werkzeug.datastructures import FileStorage
 
 from app import customfields
@@ -20,8 +22,10 @@ from app.admin.services import add_organisation
 from app.agenda import feeds
 from app.agenda import services as agenda_services
 from app.audit.services import ClientInfo, record_security_event
+from app.auth import twofactor
 from app.auth.passwords import hash_password
 from app.auth.services import password_reset_token
+from app.auth.signin import PENDING_KEY
 from app.contacts import services as contact_services
 from app.documents import services as document_services
 from app.documents.uploads import Limits, store_upload
@@ -40,11 +44,13 @@ from app.models import (
     Note,
     PendingSignup,
     Product,
+    RememberedDevice,
     Reminder,
     Role,
     SalesDocument,
     SavedView,
     ThirdParty,
+    TwoFactor,
     User,
     utcnow,
 )
@@ -115,6 +121,8 @@ class World:
     pending_slug: str
     fresh: str
     sessions: dict  # server-side session token of every seeded person: "a.owner", "b.sales", "joiner", ...
+    # Authenticator secrets: "target" (A's target member has two-factor sign-in on), "setup" (being set up by A's owner).
+    two_factor_secrets: dict = field(default_factory=dict)
 
     def resolve(self, value, side: Side | None = None):
         """The concrete value of a spec value: a ``Ref`` is looked up in ``side`` (A by default)."""
@@ -132,6 +140,7 @@ class World:
             "email": lambda: side.users[key].email,
             "token": lambda: self.tokens[key],
             "password": lambda: PASSWORD,
+            "totp": lambda: pyotp.TOTP(self.two_factor_secrets[key]).now(),
             "new_password": lambda: NEW_PASSWORD,
             "fresh_email": lambda: f"new.{self.fresh}@example.com",
             "fresh_slug": lambda: f"new-{self.fresh}",
@@ -370,9 +379,26 @@ def build_world(app) -> World:
         db.session.commit()
         outsider, joiner = (Person(u.id, u.email, u.name) for u in (outsider, joiner))
         pending_slug = pending.slug
+        secrets_2fa, tokens["two_factor_setup"] = _seed_two_factor(a)  # commits: after the tenant-scoped rows are read
     a, b = _seed_history(app, a), _seed_history(app, b)
     tokens["sso_confirm"] = confirmation_for_owner(app, a, sessions["a.owner"])
-    return World(a, b, outsider, joiner, tokens, pending_slug, fresh, sessions)
+    return World(a, b, outsider, joiner, tokens, pending_slug, fresh, sessions, secrets_2fa)
+
+
+def _seed_two_factor(a: Side) -> tuple[dict, str]:
+    """A's target member uses two-factor sign-in (recovery codes and a remembered device too); A's owner is setting
+    it up. Returns both secrets, and the sealed setup the owner's browser holds."""
+    target = db.session.get(User, a.users["target"].id)
+    sealed = twofactor.new_setup(target)
+    secret = twofactor.setup_secret(sealed, target)
+    twofactor.enable(target, sealed, pyotp.TOTP(secret).now(), CLIENT)
+    db.session.execute(update(TwoFactor).values(last_used_step=None))  # its current code is still to be used
+    db.session.add(RememberedDevice(user_id=target.id, token_hash=hashlib.sha256(b"seeded device").hexdigest(),
+                                    expires_at=utcnow() + timedelta(days=30)))
+    db.session.commit()
+    owner = db.session.get(User, a.users["owner"].id)
+    setup = twofactor.new_setup(owner)
+    return {"target": secret, "setup": twofactor.setup_secret(setup, owner)}, setup
 
 
 class ServerError(AssertionError):
@@ -431,6 +457,12 @@ class Actor:
         """Carry the cookie of a seeded server-side session (what signing in would have set)."""
         with self.client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = token, True
+        return self
+
+    def at_second_factor(self, user_id) -> "Actor":
+        """A browser where ``user_id`` has just passed the password and is asked for a code (app/auth/signin.py)."""
+        with self.client.session_transaction() as session:
+            session[PENDING_KEY] = {"u": str(user_id), "n": "", "t": time.time()}
         return self
 
     def login(self, email: str, password: str = PASSWORD) -> "Actor":
