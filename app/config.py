@@ -34,6 +34,8 @@ class Config:
     """Production-shaped settings; every value can be overridden by the environment."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by load() when unset
+    # Earlier keys (comma-separated) still read after SECRET_KEY changes: sessions, two-factor secrets, recovery codes.
+    SECRET_KEY_FALLBACKS = [key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'storia.db'}")
     )
