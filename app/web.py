@@ -5,12 +5,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.admin.services import list_user_organisations
 from app.agenda.labels import agenda_kind_label, interaction_facts, moment
 from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
+from app.editing import RecordGone
 from app.extensions import db, htmx, login_manager
 from app.fileheaders import protect_file
 from app.i18n import amounts, human_size, money, quantity
@@ -104,6 +106,13 @@ def render_error(code: int, message=None):
     return render_template(template, code=code, title=title, message=message or default), code
 
 
+def conflict_response(message=None):
+    """409: the record moved on meanwhile. For htmx the message goes to ``#flash`` and the form stays as typed."""
+    body, code = render_error(409, message)
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if htmx else {}
+    return body, code, headers
+
+
 def register_web(app: Flask) -> None:
     csp = build_csp(app.config.get("STORAGE_URL", ""))
 
@@ -171,6 +180,24 @@ def register_web(app: Flask) -> None:
         response.headers["Retry-After"] = "5"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.errorhandler(StaleDataError)
+    def _saved_meanwhile(error):
+        """The backstop of concurrent saves (app.editing): a versioned row changed between our read and our write.
+
+        Saves lock their rows first, so this should not happen; if a path forgets, the answer is still 409
+        (never 500): nothing was saved, reload to see where it stands.
+        """
+        app.logger.warning("stale write on %s %s: %s", request.method, request.path, error)
+        db.session.rollback()
+        return conflict_response()
+
+    @app.errorhandler(RecordGone)
+    @app.errorhandler(ObjectDeletedError)
+    def _deleted_meanwhile(error):
+        """The row a save was about to lock (or read again after its lock) was deleted by someone else meanwhile."""
+        db.session.rollback()
+        return render_error(404)
 
     @app.errorhandler(Exception)
     def _unexpected(error):

@@ -613,7 +613,8 @@ def _book(name, kind, read, create, validate):
         _tenant(f"sales.{name}_edit", f"/sales/{name}/<uuid:document_id>/edit", ["GET"], create, Case(
             fragment=True, args={"document_id": draft}, hidden_without=(ONLY_MINE,))),
         _tenant(f"sales.{name}_update", f"/sales/{name}/<uuid:document_id>/edit", ["POST"], create, Case(
-            args={"document_id": draft}, form={k: v for k, v in header.items() if k != "opportunity_id"}, form_class=HeaderForm,
+            args={"document_id": draft}, form={**{k: v for k, v in header.items() if k != "opportunity_id"},
+                                               "version": Ref("version", kind), "base": ""}, form_class=HeaderForm,
             hidden_without=(ONLY_MINE,), ignored=(*ignored, "idempotency_key", "opportunity_id"),
             writes={"sales_document": {"title", "note", *own, "version"} - {"opportunity_id"}, **AUDIT},
             pinned={"sales_document": {"title": "Spring campaign"}, **BY_OWNER})),

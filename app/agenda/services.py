@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from app import idempotency
 from app.agenda import recurrence
 from app.agenda.labels import OUTCOMES, event_kind
-from app.editing import commit_or_conflict, merge_edit
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import LOGGED_KINDS, Activity, ActivityAssignee, ActivityContact, Reminder, utcnow
 from app.permissions import Viewer
@@ -125,7 +125,7 @@ def update_plan(viewer: Viewer, item: Activity, submitted: dict, *, version: int
 
     :raise EditConflict: when someone else changed the same fields meanwhile.
     """
-    current = plan_snapshot(item)
+    current = plan_snapshot(lock(item))
     values = merge_edit(current, submitted, stale=version != item.version, base=base)
     changes = {f: [current[f], values[f]] for f in values if current[f] != values[f]}
     if not changes:
@@ -149,7 +149,11 @@ def update_plan(viewer: Viewer, item: Activity, submitted: dict, *, version: int
 
 
 def cancel_plan(viewer: Viewer, item: Activity) -> None:
-    """Delete a planned item (its reminders go with it); the timeline keeps that it was planned and cancelled."""
+    """Delete a planned item (its reminders go with it); the timeline keeps that it was planned and cancelled.
+
+    :raise RecordGone: when someone else cancelled it meanwhile.
+    """
+    lock(item)
     record_event(thirdparty_id=item.thirdparty_id, contact_id=item.contact_id, kind="activity_cancelled",
                  subject_type="activity", subject_id=None, actor_id=viewer.user_id, title=item.title,
                  payload={"starts": _moment(item.starts_at), "all_day": item.all_day}, required_right=EVENT_RIGHT)
@@ -160,7 +164,7 @@ def cancel_plan(viewer: Viewer, item: Activity) -> None:
 
 def set_done(viewer: Viewer, activity: Activity, done: bool) -> bool:
     """Mark a planned item done (or to do again), on the timeline too; False when it already was."""
-    if (activity.done_at is not None) == done:
+    if (lock(activity).done_at is not None) == done:
         return False
     activity.done_at = utcnow() if done else None
     activity.updated_at = utcnow()

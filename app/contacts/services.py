@@ -4,7 +4,7 @@ import uuid
 from sqlalchemy import select
 
 from app.audit.chain import changes_of
-from app.editing import commit_or_conflict, merge_edit
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Channel, Contact, ThirdParty, utcnow
 from app.permissions import Viewer
@@ -80,7 +80,7 @@ def update_contact(viewer: Viewer, contact: Contact, submitted: dict, *, version
 
     :raise EditConflict: when someone else changed the same fields meanwhile.
     """
-    current = snapshot(contact)
+    current = snapshot(lock(contact))
     values = merge_edit(current, submitted, stale=version != contact.version, base=base)
     _apply(contact, values, current)
     changes = changes_of(contact, FIELDS)
@@ -98,7 +98,7 @@ def update_contact(viewer: Viewer, contact: Contact, submitted: dict, *, version
 
 def move_contact(viewer: Viewer, contact: Contact, target: ThirdParty) -> None:
     """Move a person to another third party; both timelines record it, earlier events stay where they were."""
-    source = contact.thirdparty
+    source = lock(contact).thirdparty
     if target.id == source.id:
         return
     contact.thirdparty_id, contact.updated_at = target.id, utcnow()
@@ -110,7 +110,7 @@ def move_contact(viewer: Viewer, contact: Contact, target: ThirdParty) -> None:
 
 
 def set_archived(viewer: Viewer, contact: Contact, archived: bool) -> None:
-    if (contact.archived_at is not None) == archived:
+    if (lock(contact).archived_at is not None) == archived:
         return
     contact.archived_at = utcnow() if archived else None
     record_event(thirdparty_id=contact.thirdparty_id, contact_id=contact.id,

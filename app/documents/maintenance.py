@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.documents.services import EVENT_RIGHT, expired_trash
+from app.documents.services import EVENT_RIGHT, TRASH_DAYS, expired_trash
+from app.editing import lock_all
 from app.extensions import db
 from app.models import DocumentAccess, DocumentTag, DocumentVersion, utcnow
 from app.storage import Storage, StorageError
@@ -22,7 +23,9 @@ def purge_trash(storage: Storage, now: datetime | None = None) -> int:
     Rows go first, in one transaction: a failure leaves everything as it was. Objects that cannot be
     deleted afterwards are orphans, which ``reconcile`` reports and removes.
     """
-    documents = expired_trash(now)
+    limit = (now or utcnow()) - timedelta(days=TRASH_DAYS)
+    # Locked first, then read again: one restored meanwhile stays.
+    documents = [d for d in lock_all(expired_trash(now)) if d.deleted_at is not None and d.deleted_at < limit]
     keys = []
     for document in documents:
         versions = db.session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id)).all()

@@ -241,7 +241,7 @@ def update(document_id):
 @bp.post("/<uuid:document_id>/trash")
 @require("document.delete")
 def move_to_trash(document_id):
-    document = _document_or_404(document_id)
+    document = _document_or_404(document_id, deleted=None)  # already in the trash (a double tap, a colleague): done
     services.move_to_trash(g.viewer, document)
     flash(_("%(name)s was moved to the trash. It can be restored for %(days)d days.", name=document.name,
             days=services.TRASH_DAYS), "success")
@@ -251,7 +251,7 @@ def move_to_trash(document_id):
 @bp.post("/<uuid:document_id>/restore")
 @require("document.delete")
 def restore(document_id):
-    document = _document_or_404(document_id, deleted=True)
+    document = _document_or_404(document_id, deleted=None)  # already restored (a double tap, a colleague): done
     services.restore(g.viewer, document)
     flash(_("%(name)s was restored.", name=document.name), "success")
     return redirect_to(url_for(".show", document_id=document.id))

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import aliased
 
-from app.editing import commit_or_conflict, merge_edit
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
 from app.permissions import Viewer
@@ -208,7 +208,7 @@ def update_document(viewer: Viewer, document: Document, submitted: dict, *, vers
     :raise NameTaken: when the target folder already has a document of that name.
     :raise EditConflict: when someone else changed the same fields meanwhile.
     """
-    current = snapshot(document)
+    current = snapshot(lock(document))
     submitted = {**submitted, "folder": clean_folder(submitted["folder"]), "tag_ids": sorted(submitted["tag_ids"])}
     values = merge_edit(current, submitted, stale=version != document.version, base=base)
     name, folder = values["name"], values["folder"]
@@ -237,6 +237,8 @@ def update_document(viewer: Viewer, document: Document, submitted: dict, *, vers
 
 
 def move_to_trash(viewer: Viewer, document: Document) -> None:
+    if lock(document).deleted_at is not None:
+        return  # someone else did it meanwhile
     document.deleted_at, document.deleted_by_id = utcnow(), viewer.user_id
     record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id, kind="document_deleted",
                  subject_type="document", subject_id=document.id, actor_id=viewer.user_id, title=document.name,
@@ -246,6 +248,8 @@ def move_to_trash(viewer: Viewer, document: Document) -> None:
 
 def restore(viewer: Viewer, document: Document) -> None:
     """Take a document out of the trash; if its name was reused meanwhile, it comes back renamed."""
+    if lock(document).deleted_at is None:
+        return  # someone else did it meanwhile
     if find_in_place(document.thirdparty_id, document.folder, document.name) is not None:
         stem, dot, ext = document.name.rpartition(".")
         base = stem if dot else document.name

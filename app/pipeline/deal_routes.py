@@ -44,15 +44,16 @@ def move(opportunity_id):
 @bp.post("/<uuid:opportunity_id>/<any(won, lost):outcome>")
 @require("quote.create")
 def close(opportunity_id, outcome):
-    """Mark an open opportunity won (the reason is optional) or lost (the reason is needed)."""
+    """Mark an open opportunity won (the reason is optional) or lost (the reason is needed). Closed by someone else
+    meanwhile: 409 with their outcome and reason, and the reason typed here kept in its form."""
     opp = opportunity_or_404(opportunity_id)
     form = CloseForm(outcome)
     if opp.is_open and not form.validate_on_submit():
         return show_page(opportunity_id, status=422, close_forms={outcome: form}, block=f"{outcome}_form")
     try:
         services.close_opportunity(g.viewer, opp, outcome, (form.reason.data or "").strip())
-    except services.PipelineError as error:
-        flash(str(error.message), "error")
+    except services.PipelineError:
+        return show_page(opportunity_id, status=409, close_forms={outcome: form}, block=f"{outcome}_form", closed_meanwhile=outcome)
     except services.StaleOpportunity:
         flash(str(STALE), "error")
     else:

@@ -33,7 +33,8 @@ class OpportunityForm(FlaskForm):
     expected_close_on = DateField(_l("Expected close"), validators=[Optional(), _plausible])
     owner_id = SelectField(_l("Owner"), choices=[])
     idempotency_key = HiddenField()
-    version = HiddenField()
+    version = HiddenField()  # an edit: the version and the values it showed (app.editing)
+    base = HiddenField()
 
     def validate_contact_id(self, field):
         if field.data and parse_uuid(field.data) is None:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app.admin.services import list_members
 from app.agenda.routes import contact_of
 from app.contacts.services import get_contact, list_contacts_of
+from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
 from app.idempotency import new_key
@@ -94,9 +95,13 @@ def _form(tp, stages, opp=None, **kw):
     return opportunity_form(contacts, stages, members, **kw)
 
 
-def _form_page(tp, form, opp=None, status=200, conflict=False, back=""):
+def _form_page(tp, form, opp=None, status=200, conflict=None, back=""):
+    names = {}
+    if conflict:  # the other person's values, ids shown by name
+        names = {str(s.id): s.name for s in list_stages()} | {str(m.user_id): m.user.name for m in list_members()}
+        names |= {str(c.id): c.full_name for c in list_contacts_of(tp.id)}
     return render_page("pipeline/form.html", "opportunity_form", status=status, tp=tp, form=form, opp=opp,
-                       conflict=conflict, back=back)
+                       conflict=conflict, names=names, back=back)
 
 
 @bp.get("/customers/<uuid:thirdparty_id>/new")
@@ -137,7 +142,7 @@ def show(opportunity_id):
     return show_page(opportunity_id)
 
 
-def show_page(opportunity_id, status=200, close_forms=None, block=None):
+def show_page(opportunity_id, status=200, close_forms=None, block=None, closed_meanwhile=None):
     opp = opportunity_or_404(opportunity_id)
     stages = list_stages()
     forms = {"won": CloseForm("won", formdata=None), "lost": CloseForm("lost", formdata=None), **(close_forms or {})}
@@ -145,7 +150,8 @@ def show_page(opportunity_id, status=200, close_forms=None, block=None):
     return render_page("pipeline/show.html", block, status=status, opp=opp, tp=get_thirdparty(g.viewer, opp.thirdparty_id),
                        contact=contact, stage=next((s for s in stages if s.id == opp.stage_id), None), stages=stages,
                        move_form=move_form(stages, formdata=None, data={"stage_id": str(opp.stage_id)}),
-                       close_forms=forms, status_labels=STATUS_LABELS, quotes=sales_queries.quotes_for(g.viewer, opp.id),
+                       close_forms=forms, closed_meanwhile=closed_meanwhile, status_labels=STATUS_LABELS,
+                       quotes=sales_queries.quotes_for(g.viewer, opp.id),
                        quote_state=partial(sales_states.state, on=sales_queries.today()))
 
 
@@ -157,7 +163,7 @@ def edit(opportunity_id):
     form = _form(tp, list_stages(), opp, formdata=None, data={
         "title": opp.title, "amount": opp.amount, "probability": opp.probability, "expected_close_on": opp.expected_close_on,
         "contact_id": str(opp.contact_id or ""), "stage_id": str(opp.stage_id), "owner_id": str(opp.owner_id or ""),
-        "version": opp.version})
+        "version": opp.version, "base": encode_snapshot(services.snapshot(opp))})
     return _form_page(tp, form, opp)
 
 
@@ -173,9 +179,9 @@ def update(opportunity_id):
     contact = contact_of(tp, form.contact_id.data)
     try:
         services.update_opportunity(g.viewer, opp, {**form.values(), "contact_id": contact.id if contact else None},
-                                    version=form.version.data or "")
-    except services.StaleOpportunity:
-        form.version.data = opportunity_or_404(opportunity_id).version
-        return _form_page(tp, form, opp, status=409, conflict=True)
+                                    version=request.form.get("version", type=int) or 0, base=decode_snapshot(form.base.data))
+    except EditConflict as conflict:
+        form.version.data, form.base.data = opp.version, encode_snapshot(services.snapshot(opp))
+        return _form_page(tp, form, opp, status=409, conflict=conflict.fields)
     flash(_("Your changes were saved."), "success")
     return redirect_to(url_for(".show", opportunity_id=opp.id))

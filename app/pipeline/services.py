@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.editing import lock, merge_edit
 from app.extensions import db
 from app.idempotency import save_once
 from app.models import Opportunity, PipelineStage, Tenant, ThirdParty, utcnow
@@ -32,7 +33,7 @@ class PipelineError(Exception):
 
 
 class StaleOpportunity(Exception):
-    """Someone else saved the opportunity since the form was shown."""
+    """Someone else saved the opportunity at the same moment (the backstop: saves lock it first)."""
 
 
 def visible(stmt, viewer: Viewer):
@@ -72,14 +73,22 @@ def create_opportunity(viewer: Viewer, tp: ThirdParty, values: dict, *,
     return save_once(Opportunity, idempotency_key, build)
 
 
-def update_opportunity(viewer: Viewer, opp: Opportunity, values: dict, *, version: str) -> None:
-    """Save an edit made on ``version`` of the opportunity. A new stage brings its probability, unless the edit
-    also changed the probability (a won or lost one keeps 100 or 0 %); moving records ``opportunity_moved``.
+EDITABLE = ("title", "contact_id", "amount", "stage_id", "probability", "expected_close_on", "owner_id")
 
-    :raise StaleOpportunity: when someone else saved it meanwhile (never a silent overwrite).
+
+def snapshot(opp: Opportunity) -> dict:
+    """The values the edit form shows (its ``base``, and what a conflict is checked against)."""
+    return {name: getattr(opp, name) for name in EDITABLE}
+
+
+def update_opportunity(viewer: Viewer, opp: Opportunity, submitted: dict, *, version: int, base: dict | None) -> None:
+    """Save an edit made on ``version`` of the opportunity, merged with a concurrent edit of other fields. A new stage
+    brings its probability, unless the edit also changed the probability (a won or lost one keeps 100 or 0 %); moving
+    records ``opportunity_moved``.
+
+    :raise EditConflict: when someone else changed the same fields meanwhile (never a silent overwrite).
     """
-    if str(opp.version) != version:
-        raise StaleOpportunity()
+    values = merge_edit(snapshot(lock(opp)), submitted, stale=version != opp.version, base=base)
     old_stage, new_stage = get_stage(opp.stage_id), get_stage(values["stage_id"])
     probability = values.get("probability")
     if probability is None or (new_stage.id != old_stage.id and probability == opp.probability):
@@ -107,7 +116,7 @@ def move_opportunity(viewer: Viewer, opp: Opportunity, stage: PipelineStage) -> 
     :raise PipelineError: when it is won or lost.
     :raise StaleOpportunity: when someone else saved it at the same moment.
     """
-    if not opp.is_open:
+    if not lock(opp).is_open:
         raise PipelineError(_l("Only an open opportunity moves between stages: reopen it first."))
     if stage.id == opp.stage_id:
         return False
@@ -123,7 +132,7 @@ def close_opportunity(viewer: Viewer, opp: Opportunity, outcome: str, reason: st
 
     :raise PipelineError: when it is already won or lost.
     """
-    if not opp.is_open:
+    if not lock(opp).is_open:
         raise PipelineError(_l("This opportunity is already closed."))
     opp.status, opp.closed_at = outcome, utcnow()
     opp.close_reason = reason[:200] or None
@@ -137,7 +146,7 @@ def reopen_opportunity(viewer: Viewer, opp: Opportunity) -> None:
 
     :raise PipelineError: when it is open.
     """
-    if opp.is_open:
+    if lock(opp).is_open:
         raise PipelineError(_l("This opportunity is open already."))
     stage = get_stage(opp.stage_id)
     opp.status, opp.closed_at, opp.close_reason, opp.probability = "open", None, None, stage.probability

@@ -11,6 +11,7 @@ from app.contacts.services import list_contacts_of
 from app.documents import services as documents
 from app.documents.filetypes import content_disposition
 from app.documents.forms import upload_form
+from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.idempotency import new_key
@@ -50,10 +51,11 @@ def list_page(book: Book):
                        filters=[(key, states.filter_label(book.name, key)) for key in states.FILTERS[book.name]])
 
 
-def _header_page(book, tp, form, doc=None, status=200, opportunity=None):
+def _header_page(book, tp, form, doc=None, status=200, opportunity=None, conflict=None, error=None):
     kind = doc.kind if doc else book.kind
     return render_page("sales/header.html", "header_form", book=book, tp=tp, form=form, doc=doc, status=status, kind=kind,
-                       heading=NEW_TITLES[kind] if doc is None else None, opportunity=opportunity)
+                       heading=NEW_TITLES[kind] if doc is None else None, opportunity=opportunity, conflict=conflict,
+                       error=error, names={str(c.id): c.full_name for c in list_contacts_of(tp.id)} if conflict else {})
 
 
 def new_page(book: Book, thirdparty_id):
@@ -120,17 +122,25 @@ def edit(book: Book, document_id):
     doc = _draft_or_409(document_or_404(book, document_id))
     form = document_form(list_contacts_of(doc.thirdparty_id), kind=doc.kind, obj=doc)
     form.contact_id.data = str(doc.contact_id) if doc.contact_id else ""
+    form.version.data, form.base.data = doc.version, encode_snapshot(services.header_snapshot(doc))
     return _header_page(book, get_thirdparty(g.viewer, doc.thirdparty_id), form, doc)
 
 
 def update(book: Book, document_id):
+    """Save a draft's header; a concurrent change to the same fields answers 409 with both values."""
     doc = _draft_or_409(document_or_404(book, document_id))
     tp = get_thirdparty(g.viewer, doc.thirdparty_id)
     form = document_form(list_contacts_of(doc.thirdparty_id), kind=doc.kind, obj=doc)  # a field left out keeps its value
     if not form.validate_on_submit():
         return _header_page(book, tp, form, doc, status=422)
     contact = contact_of(tp, form.contact_id.data)
-    services.update_document(doc, {**form.values(), "contact_id": contact.id if contact else None})
+    try:
+        services.update_document(doc, {**form.values(), "contact_id": contact.id if contact else None},
+                                 version=request.form.get("version", type=int) or 0, base=decode_snapshot(form.base.data))
+    except (EditConflict, services.SalesError) as refused:  # changed, or validated, by someone else meanwhile
+        form.version.data, form.base.data = doc.version, encode_snapshot(services.header_snapshot(doc))
+        conflict, error = (refused.fields, None) if isinstance(refused, EditConflict) else (None, refused.message)
+        return _header_page(book, tp, form, doc, status=409, conflict=conflict, error=error)
     flash(_("Your changes were saved."), "success")
     return redirect_to(show_url(doc))
 
@@ -175,14 +185,22 @@ def update_line(book: Book, document_id, line_id):
     form = line_form(products.active_products(), line, formdata=request.form)
     if not form.validate_on_submit():
         return render_page("sales/line.html", "line_form", book=book, doc=doc, line=line, form=form, status=422)
-    services.update_line(doc, line, form.values())
+    services.update_line(doc, line.id, form.values())
     return redirect_to(show_url(doc))
 
 
 def delete_line(book: Book, document_id, line_id):
     doc = _draft_or_409(document_or_404(book, document_id))
-    services.delete_line(doc, _line_or_404(doc, line_id))
+    services.delete_line(doc, _line_or_404(doc, line_id).id)
     return show(book, document_id)
+
+
+@bp.errorhandler(services.SalesError)
+def _changed_meanwhile(error):
+    """A step the document's state refused after its lock: someone validated or deleted it meanwhile (409)."""
+    from app.web import conflict_response
+
+    return conflict_response(str(error.message))
 
 
 def validate(book: Book, document_id):

@@ -74,7 +74,8 @@ class ProductForm(FlaskForm):
     unit_price = amount_field(_l("Unit price before VAT"), low=0, places=4)
     vat_rate = amount_field(_l("VAT rate (%)"), low=0, high=100)
     unit = StringField(_l("Unit"), validators=[Length(max=20)], render_kw={"placeholder": _l("hour, piece, month…")})
-    version = HiddenField()
+    version = HiddenField()  # an edit: the version and the values it showed (app.editing)
+    base = HiddenField()
 
     def values(self) -> dict:
         return {"ref": self.ref.data.strip(), "label": self.label.data.strip(), "description": self.description.data or "",
@@ -99,6 +100,8 @@ class HeaderForm(FlaskForm):
     # Quotes: the opportunity it answers (one of the customer's; any other is "not found", 404, in the view).
     opportunity_id = HiddenField()
     idempotency_key = HiddenField()
+    version = HiddenField()  # an edit: the version and the values it showed (app.editing)
+    base = HiddenField()
 
     # The fields each kind reads besides the title, the contact and the note.
     OWN_FIELDS = {"quote": ("valid_until", "opportunity_id"), "invoice": ("payment_days",), "contract": ("starts_on", "period", "ends_on")}

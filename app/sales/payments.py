@@ -16,12 +16,15 @@ from app.timeline.services import record_event
 
 
 def open_invoices(thirdparty_id: uuid.UUID, *, lock: bool = False) -> list[SalesDocument]:
-    """A customer's validated invoices with something still due, the oldest due first."""
+    """A customer's validated invoices with something still due, the oldest due first; with ``lock``, locked and
+    read again (what an earlier read of this request loaded is replaced by the locked values, app.editing)."""
     stmt = (select(SalesDocument).where(SalesDocument.thirdparty_id == thirdparty_id, SalesDocument.kind == "invoice",
                                         SalesDocument.status == "validated",
                                         SalesDocument.total_gross > SalesDocument.settled)
             .order_by(SalesDocument.due_on, SalesDocument.number))
-    return db.session.scalars(stmt.with_for_update(of=SalesDocument) if lock else stmt).all()
+    if lock:
+        stmt = stmt.with_for_update(of=SalesDocument).execution_options(populate_existing=True)
+    return db.session.scalars(stmt).all()
 
 
 def record_payment(viewer: Viewer, tp: ThirdParty, *, amount: Decimal, received_on: date, method: str, reference: str,

@@ -2,6 +2,7 @@
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 
+from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
 from app.permissions import require
 from app.sales import bp, products
@@ -18,8 +19,9 @@ def product_index():
     return render_page("sales/products.html", "results", query=query, rows=rows, has_next=has_next)
 
 
-def _form_page(form, product=None, status=200, conflict=False):
-    return render_page("sales/product_form.html", "product_form", form=form, product=product, status=status, conflict=conflict)
+def _form_page(form, product=None, status=200, conflict=None):
+    return render_page("sales/product_form.html", "product_form", form=form, product=product, status=status, conflict=conflict,
+                       names={})
 
 
 def _product_or_404(product_id):
@@ -55,7 +57,7 @@ def create_product():
 def edit_product(product_id):
     product = _product_or_404(product_id)
     form = ProductForm(formdata=None, obj=product)
-    form.version.data = product.version
+    form.version.data, form.base.data = product.version, encode_snapshot(products.snapshot(product))
     return _form_page(form, product)
 
 
@@ -67,10 +69,12 @@ def update_product(product_id):
     form = ProductForm()
     if not (form.validate_on_submit() and _ref_is_free(form, product)):
         return _form_page(form, product, status=422)
-    if str(product.version) != (form.version.data or ""):
-        form.version.data = product.version
-        return _form_page(form, product, status=409, conflict=True)
-    products.save_product(product, form.values())
+    try:
+        products.update_product(product, form.values(), version=request.form.get("version", type=int) or 0,
+                                base=decode_snapshot(form.base.data))
+    except EditConflict as conflict:
+        form.version.data, form.base.data = product.version, encode_snapshot(products.snapshot(product))
+        return _form_page(form, product, status=409, conflict=conflict.fields)
     flash(_("Your changes were saved."), "success")
     return redirect_to(url_for(".product_index"))
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Product, utcnow
 from app.timeline.services import escape_like
@@ -45,7 +46,16 @@ def ref_taken(ref: str, but: uuid.UUID | None = None) -> bool:
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+EDITABLE = ("ref", "label", "description", "is_service", "unit_price", "vat_rate", "unit")
+
+
+def snapshot(product: Product) -> dict:
+    """The values the edit form shows (its ``base``, and what a conflict is checked against)."""
+    return {name: getattr(product, name) for name in EDITABLE}
+
+
 def save_product(product: Product | None, values: dict) -> Product:
+    """Add a product to the catalogue."""
     product = product or Product()
     for name, value in values.items():
         setattr(product, name, value)
@@ -54,6 +64,18 @@ def save_product(product: Product | None, values: dict) -> Product:
     return product
 
 
+def update_product(product: Product, submitted: dict, *, version: int, base: dict | None) -> None:
+    """Save an edit, merged with a concurrent edit of other fields.
+
+    :raise EditConflict: when someone else changed the same fields meanwhile.
+    """
+    values = merge_edit(snapshot(lock(product)), submitted, stale=version != product.version, base=base)
+    for name, value in values.items():
+        setattr(product, name, value)
+    commit_or_conflict(db.session, product, snapshot, submitted)
+
+
 def set_archived(product: Product, archived: bool) -> None:
-    product.archived_at = utcnow() if archived else None
+    if (lock(product).archived_at is not None) != archived:
+        product.archived_at = utcnow() if archived else None
     db.session.commit()

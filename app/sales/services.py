@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from app.editing import RecordGone, commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.idempotency import save_once, saved_with
 from app.models import SalesDocument, SalesLine, Tenant, ThirdParty, utcnow
@@ -26,10 +27,9 @@ class SalesError(Exception):
 
 
 def locked(doc: SalesDocument) -> SalesDocument:
-    """``doc`` read again under a row lock: the steps that depend on its state (validating, shipping, renewing) run
-    one at a time, and a second one sees what the first did (a double tap validates once, then is refused)."""
-    db.session.refresh(doc, with_for_update=True)
-    return doc
+    """``doc`` read again under a row lock (``app.editing.lock``): every step that changes a document runs one at a
+    time, and a second one sees what the first did (a double tap validates once, then is refused)."""
+    return lock(doc)
 
 
 def record_step(viewer: Viewer, doc: SalesDocument, kind: str, body: str = "", **payload) -> None:
@@ -70,16 +70,32 @@ def made_with(idempotency_key: str) -> SalesDocument | None:
     return saved_with(SalesDocument, idempotency_key)
 
 
-def update_document(doc: SalesDocument, values: dict) -> None:
-    _require_draft(doc)
+HEADER_FIELDS = ("title", "contact_id", "note")
+OWN_HEADER_FIELDS = {"quote": ("valid_until",), "invoice": ("payment_days",), "contract": ("starts_on", "period", "ends_on")}
+
+
+def header_snapshot(doc: SalesDocument) -> dict:
+    """A draft's header as its edit form shows it (for the form's ``base`` and the conflict check)."""
+    return {name: getattr(doc, name) for name in (*HEADER_FIELDS, *OWN_HEADER_FIELDS.get(doc.kind, ()))}
+
+
+def update_document(doc: SalesDocument, submitted: dict, *, version: int, base: dict | None) -> None:
+    """Save a draft's header, merged with a concurrent edit of other fields.
+
+    :raise EditConflict: when someone else changed the same fields meanwhile.
+    :raise SalesError: when it was validated meanwhile.
+    """
+    _require_draft(locked(doc))
+    current = header_snapshot(doc)
+    values = merge_edit(current, {k: v for k, v in submitted.items() if k in current}, stale=version != doc.version, base=base)
     for name, value in values.items():
         setattr(doc, name, value)
-    db.session.commit()
+    commit_or_conflict(db.session, doc, header_snapshot, submitted)
 
 
 def delete_draft(doc: SalesDocument) -> None:
     """Drop a draft (nothing was numbered, so nothing is missing from the numbering)."""
-    _require_draft(doc)
+    _require_draft(locked(doc))
     db.session.delete(doc)
     db.session.commit()
 
@@ -105,7 +121,7 @@ MAX_LINES = 500
 
 
 def add_line(doc: SalesDocument, values: dict) -> SalesLine:
-    _require_draft(doc)
+    _require_draft(locked(doc))  # the lines and totals as the last save left them
     if len(doc.lines) >= MAX_LINES:
         raise SalesError(_l("A document holds at most %(n)d lines.", n=MAX_LINES))
     line = SalesLine(position=max((x.position for x in doc.lines), default=-1) + 1)
@@ -116,16 +132,24 @@ def add_line(doc: SalesDocument, values: dict) -> SalesLine:
     return line
 
 
-def update_line(doc: SalesDocument, line: SalesLine, values: dict) -> None:
-    _require_draft(doc)
-    _fill_line(line, values)
+def _line(doc: SalesDocument, line_id) -> SalesLine:
+    """:raise RecordGone: when the line was deleted meanwhile."""
+    line = next((x for x in doc.lines if x.id == line_id), None)
+    if line is None:
+        raise RecordGone("sales_line")
+    return line
+
+
+def update_line(doc: SalesDocument, line_id, values: dict) -> None:
+    _require_draft(locked(doc))
+    _fill_line(_line(doc, line_id), values)
     _set_totals(doc)
     db.session.commit()
 
 
-def delete_line(doc: SalesDocument, line: SalesLine) -> None:
-    _require_draft(doc)
-    doc.lines.remove(line)
+def delete_line(doc: SalesDocument, line_id) -> None:
+    _require_draft(locked(doc))
+    doc.lines.remove(_line(doc, line_id))
     _set_totals(doc)
     db.session.commit()
 
@@ -165,7 +189,7 @@ QUOTE_STEPS = {"send": (("validated", "sent"), "sent"), "sign": (("validated", "
 def answer_quote(viewer: Viewer, quote: SalesDocument, step: str, reason: str = "") -> None:
     """Mark a validated quote sent, signed or refused (with a reason), or reopen an answered one."""
     starts, status = QUOTE_STEPS[step]
-    if quote.status not in starts:
+    if locked(quote).status not in starts:
         raise SalesError(_l("This quote cannot take that step in its current state."))
     now = utcnow()
     quote.status = status

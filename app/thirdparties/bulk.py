@@ -3,6 +3,7 @@ import uuid
 
 from sqlalchemy import select
 
+from app.editing import lock_all
 from app.extensions import db
 from app.models import SalesRep, ThirdParty, ThirdPartyTag, utcnow
 from app.permissions import Viewer
@@ -12,7 +13,7 @@ from app.timeline.services import record_event
 
 def apply(viewer: Viewer, ids: list[uuid.UUID], action: str, *, tag_id=None, rep_id=None) -> int:
     """Tag (``tag``) or assign (``assign``) the visible third parties among ``ids``; return how many changed."""
-    rows = db.session.scalars(visible(select(ThirdParty).where(ThirdParty.id.in_(ids[:500])), viewer)).all()
+    rows = lock_all(db.session.scalars(visible(select(ThirdParty).where(ThirdParty.id.in_(ids[:500])), viewer)).all())
     found = [tp.id for tp in rows]
     tags_of = {i: sorted(str(t.id) for t in tags) for i, tags in tags_by_thirdparty(found).items()}
     reps_of = {i: sorted(str(r) for r in reps) for i, reps in reps_by_thirdparty(found).items()}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from app import customfields
 from app.agenda import queries as agenda_queries
 from app.audit.chain import changes_of
-from app.editing import commit_or_conflict, merge_edit
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
 from app.numbering import next_code
@@ -210,7 +210,7 @@ def update_thirdparty(viewer: Viewer, tp: ThirdParty, submitted: dict, *, versio
 
     :raise EditConflict: when someone else changed the same fields meanwhile.
     """
-    current = snapshot(tp)
+    current = snapshot(lock(tp))
     values = merge_edit(current, submitted, stale=version != tp.version, base=base)
     if not viewer.sees_all("thirdparty") and str(viewer.membership_id) not in values["rep_ids"]:
         # Someone who sees only their own customers cannot take themselves off one.
@@ -233,7 +233,7 @@ def update_thirdparty(viewer: Viewer, tp: ThirdParty, submitted: dict, *, versio
 
 def set_archived(viewer: Viewer, tp: ThirdParty, archived: bool) -> None:
     """Archive (hidden from lists, history kept) or restore a third party."""
-    if (tp.archived_at is not None) == archived:
+    if (lock(tp).archived_at is not None) == archived:
         return
     tp.archived_at = utcnow() if archived else None
     tp.updated_at = utcnow()

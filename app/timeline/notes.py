@@ -4,7 +4,7 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.editing import commit_or_conflict, merge_edit
+from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Note, NoteVersion, utcnow
 from app.permissions import Viewer
@@ -92,7 +92,7 @@ def update_note(viewer: Viewer, note: Note, body: str, *, version: int, base_bod
 
     :raise EditConflict: when someone else changed the note meanwhile.
     """
-    values = merge_edit({"body": note.body}, {"body": body.strip()}, stale=version != note.version,
+    values = merge_edit({"body": lock(note).body}, {"body": body.strip()}, stale=version != note.version,
                         base={"body": base_body} if base_body is not None else None)
     if values["body"] == note.body:
         return False
@@ -106,7 +106,7 @@ def update_note(viewer: Viewer, note: Note, body: str, *, version: int, base_bod
 
 
 def set_pinned(note: Note, pinned: bool) -> None:
-    note.pinned = pinned
+    lock(note).pinned = pinned
     db.session.commit()
 
 

@@ -98,23 +98,36 @@ def test_a_contact_of_another_customer_is_not_found(app, browser, tenant, owner)
     assert opportunities(app, tenant) == []
 
 
-def test_a_stale_edit_is_refused_with_409_and_the_input_kept(app, browser, tenant, owner):
+def test_a_stale_edit_of_the_same_field_is_refused_with_409_both_values_and_the_input_kept(app, browser, tenant, owner):
     tp = make_thirdparty(app, tenant)
     opp = make_opportunity(app, tenant, tp, "Website", "1000")
     url = f"/{tenant.slug}/pipeline/{opp.id}/edit"
     mine = form_fields(browser.get(url).get_data(as_text=True), "opportunity-form")
     theirs = form_fields(browser.get(url).get_data(as_text=True), "opportunity-form")
-    assert submit(browser, url, {**theirs, "amount": ["2000"]}).status_code == 303  # someone else saves first
+    assert submit(browser, url, {**theirs, "title": ["Their title"], "amount": ["2000"]}).status_code == 303  # saved first
     answer = submit(browser, url, {**mine, "title": ["My better title"]}, htmx=True)
     body = answer.get_data(as_text=True)
     assert answer.status_code == 409 and "<html" not in body
-    assert 'value="My better title"' in body and "Someone else changed this opportunity meanwhile" in text_of(body)
-    assert (reload(app, tenant, opp).title, reload(app, tenant, opp).amount) == ("Website", Decimal("2000.00"))
+    alert = " ".join(text_of(body[body.index('role="alert"'):body.index("</div>", body.index('role="alert"'))]).split())
+    assert "Someone else changed this record" in alert and "What the deal is : Their title" in alert
+    assert 'value="My better title"' in body
+    assert (reload(app, tenant, opp).title, reload(app, tenant, opp).amount) == ("Their title", Decimal("2000.00"))
     # The form now carries the current version: saving it again is a deliberate choice, and works.
     again = form_fields(body, "opportunity-form")
     assert again["version"] == ["2"]
     assert submit(browser, url, again, htmx=True).headers["HX-Redirect"] == f"/{tenant.slug}/pipeline/{opp.id}"
     assert reload(app, tenant, opp).title == "My better title"
+
+
+def test_a_stale_edit_of_other_fields_is_merged(app, browser, tenant, owner):
+    tp = make_thirdparty(app, tenant)
+    opp = make_opportunity(app, tenant, tp, "Website", "1000")
+    url = f"/{tenant.slug}/pipeline/{opp.id}/edit"
+    mine = form_fields(browser.get(url).get_data(as_text=True), "opportunity-form")
+    theirs = form_fields(browser.get(url).get_data(as_text=True), "opportunity-form")
+    assert submit(browser, url, {**theirs, "amount": ["2000"]}).status_code == 303
+    assert submit(browser, url, {**mine, "title": ["My better title"]}).status_code == 303
+    assert (reload(app, tenant, opp).title, reload(app, tenant, opp).amount) == ("My better title", Decimal("2000.00"))
 
 
 def test_an_edit_moving_the_stage_is_on_the_timeline(app, browser, tenant, owner):
@@ -147,10 +160,13 @@ def test_lost_needs_a_reason_won_does_not_and_both_can_be_reopened(app, browser,
     assert (won.status, won.close_reason, won.probability) == ("won", None, 100)
     page = text_of(browser.get(f"{base}/{lost.id}").get_data(as_text=True))
     assert "Why: Went with a cheaper studio" in page and "Reopen" in page and "Mark as won" not in page
-    # Closing again is refused with a message; reopening puts it back in its stage with that stage's probability.
-    again = browser.post(f"{base}/{won.id}/lost", {"reason": "Changed my mind"})
-    assert again.status_code == 303 and reload(app, tenant, won).status == "won"
-    assert "This opportunity is already closed." in text_of(browser.get(again.headers["Location"]).get_data(as_text=True))
+    # Closing again is refused (409) with the outcome it has and the reason typed kept; reopening puts it back in its
+    # stage with that stage's probability.
+    again = browser.post(f"{base}/{won.id}/lost", {"reason": "Changed my mind"}, htmx=True)
+    body = again.get_data(as_text=True)
+    assert again.status_code == 409 and reload(app, tenant, won).status == "won"
+    assert "This opportunity is already closed." in text_of(body) and "Won on" in text_of(body)
+    assert 'value="Changed my mind"' in body
     assert browser.post(f"{base}/{won.id}/reopen", {}).status_code == 303
     assert (reload(app, tenant, won).status, reload(app, tenant, won).probability) == ("open", 50)
     kinds = [e.kind for e in events_of(app, tenant, thirdparty_id=tp.id) if e.kind.startswith("opportunity_")]
@@ -178,6 +194,7 @@ def test_a_won_opportunity_changes_stage_by_its_form_and_keeps_its_probability(a
     assert submit(browser, url, {**fields, "stage_id": [str(prospect.id)], "probability": ["40"]}).status_code == 303
     opp = reload(app, tenant, opp)
     assert (opp.stage_id, opp.status, opp.probability, opp.close_reason) == (prospect.id, "won", 100, "Best offer")
-    # Closing it again says so, whatever was typed.
+    # Closing it again says so (409), whatever was typed.
     again = browser.post(f"/{tenant.slug}/pipeline/{opp.id}/lost", {"reason": ""})
-    assert again.status_code == 303 and reload(app, tenant, opp).status == "won"
+    assert again.status_code == 409 and reload(app, tenant, opp).status == "won"
+    assert "Why: Best offer" in text_of(again.get_data(as_text=True))

@@ -7,6 +7,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
+from app.editing import EditConflict
 from app.extensions import db
 from app.models import Opportunity, Tenant, TimelineEvent
 from app.pipeline import services
@@ -121,9 +122,10 @@ def test_a_save_made_on_an_older_version_is_refused(app, tenant):
     values = {"title": "Mine", "amount": Decimal(5), "stage_id": opp.stage_id, "probability": None, "expected_close_on": None,
               "owner_id": tenant.owner.id, "contact_id": None}
     with _act(app, tenant) as viewer:
-        services.update_opportunity(viewer, _opportunity(opp.id), {**values, "title": "Theirs"}, version="1")
-        with pytest.raises(services.StaleOpportunity):
-            services.update_opportunity(viewer, _opportunity(opp.id), values, version="1")
+        services.update_opportunity(viewer, _opportunity(opp.id), {**values, "title": "Theirs"}, version=1, base=None)
+        with pytest.raises(EditConflict) as refused:
+            services.update_opportunity(viewer, _opportunity(opp.id), values, version=1, base=None)
+    assert refused.value.fields["title"] == ("Theirs", "Mine")
     assert (reload(app, tenant, opp).title, reload(app, tenant, opp).version) == ("Theirs", 2)
 
 
@@ -134,11 +136,14 @@ def test_an_edit_to_another_stage_brings_its_probability_unless_it_changes_it_to
             "contact_id": None}
     with _act(app, tenant) as viewer:
         proposal, negotiation = ensure_stages()[2:4]
-        services.update_opportunity(viewer, _opportunity(opp.id), {**base, "stage_id": proposal.id, "probability": 10}, version="1")
+        services.update_opportunity(viewer, _opportunity(opp.id),
+                                    {**base, "stage_id": proposal.id, "probability": 10}, version=1, base=None)
         assert _opportunity(opp.id).probability == 50
-        services.update_opportunity(viewer, _opportunity(opp.id), {**base, "stage_id": negotiation.id, "probability": 60}, version="2")
+        services.update_opportunity(viewer, _opportunity(opp.id),
+                                    {**base, "stage_id": negotiation.id, "probability": 60}, version=2, base=None)
         assert _opportunity(opp.id).probability == 60
-        services.update_opportunity(viewer, _opportunity(opp.id), {**base, "stage_id": negotiation.id, "probability": None}, version="3")
+        services.update_opportunity(viewer, _opportunity(opp.id),
+                                    {**base, "stage_id": negotiation.id, "probability": None}, version=3, base=None)
         assert _opportunity(opp.id).probability == 75
     assert [e.payload["to"] for e in events_of(app, tenant, kind="opportunity_moved")] == ["Proposal", "Negotiation"]
 

@@ -248,8 +248,8 @@ def _seed_history(app, side: Side) -> Side:
     gone = make_contact(app, tenant, customer.id, f"Gone {c}")
     secret = f"secret{c}"
     with _acting(app, tenant, tenant.owner) as viewer:
-        db.session.add(ContactTag(contact_id=person.id, tag_id=tag))
         contact_services.set_archived(viewer, db.session.scalar(select(Contact).where(Contact.id == gone.id)), True)
+        db.session.add(ContactTag(contact_id=person.id, tag_id=tag))  # after: a save locks its row before anything is written
         note, _ = notes.create_note(viewer, thirdparty_id=customer.id, contact_id=person.id, body=f"First text {c}",
                                     private=False, pinned=True, idempotency_key=None)
         notes.update_note(viewer, note, f"Note {c}", version=note.version, base_body=note.body)
@@ -314,7 +314,9 @@ def _seed_sales(viewer, customer_id, contact_id, c) -> dict:
     sales_payments.record_payment(viewer, customer, amount=Decimal(50), received_on=invoice.issued_on, method="transfer",
                                   reference=f"Ref {c}", shares={invoice.id: Decimal(50)})
     version = db.session.scalar(select(Product.version).where(Product.id == product.id))
-    return {("product", ""): product.id, ("version", "product"): version, **made}
+    drafts = {("version", kind): db.session.scalar(select(SalesDocument.version).where(SalesDocument.id == made[(kind, "draft")]))
+              for kind in ("quote", "order", "invoice", "contract")}  # what a header edit form carries
+    return {("product", ""): product.id, ("version", "product"): version, **drafts, **made}
 
 
 def _seed_documents(viewer, customer_id, c) -> dict:

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+from app.editing import lock
 from app.extensions import db
 from app.models import Tenant, ThirdParty
 from app.pagecache import PageCache
@@ -73,13 +74,13 @@ def test_a_renamed_person_shows_renamed_on_cached_cards(app, tenant, customer, o
 def test_one_commit_moves_the_version_once_and_a_rollback_not_at_all(app, tenant, customer):
     before = data_version(app, tenant)
     with app.app_context(), tenant_context(tenant.id):
-        db.session.get(ThirdParty, (tenant.id, customer.id)).website = "https://dupont.example"
+        lock(db.session.get(ThirdParty, (tenant.id, customer.id))).website = "https://dupont.example"
         db.session.execute(update(ThirdParty).where(ThirdParty.id == customer.id).values(vat_number="FR123"))
         db.session.commit()
     assert data_version(app, tenant) == before + 1
 
     with app.app_context(), tenant_context(tenant.id):
-        db.session.get(ThirdParty, (tenant.id, customer.id)).website = "https://nowhere.example"
+        lock(db.session.get(ThirdParty, (tenant.id, customer.id))).website = "https://nowhere.example"
         db.session.flush()
         db.session.rollback()
     assert data_version(app, tenant) == before + 1
