@@ -8,6 +8,7 @@ from app.audit.chain import verify_chain
 from app.audit.services import AuditFilter, audited_entity_types, list_audit_entries, private_notes_hidden
 from app.forms import day_start, parse_uuid
 from app.htmx import render_page, wants_fragment
+from app.pagination import BIGINT_MAX, url_int
 from app.permissions import require
 from app.timeline.display import field_label, show_value
 
@@ -29,7 +30,7 @@ def _log_context() -> dict:
         actor_id=parse_uuid(args.get("user")), since=day_start(args.get("since")),
         until=day_start(args.get("until"), plus_days=1),
     )
-    entries, next_seq = list_audit_entries(filters, before_seq=args.get("before", type=int))
+    entries, next_seq = list_audit_entries(filters, before_seq=url_int(args, "before", low=1, high=BIGINT_MAX))
     entries = private_notes_hidden(entries, g.viewer)
     members = list_members()
     next_args = {**args.to_dict(), "before": next_seq} if next_seq else None

@@ -10,6 +10,7 @@ from app.contacts.forms import CHANNEL_LABELS, ContactForm, form_data
 from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
+from app.pagination import page_number
 from app.permissions import require
 from app.thirdparties.forms import fill_custom_fields, with_custom_fields
 from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
@@ -39,7 +40,7 @@ def _thirdparty_or_404(value):
 def index():
     """Search the people of the customers the viewer may see."""
     text = request.args.get("q", "").strip()[:100]
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_number(request.args)
     rows, has_next = services.search_contacts(g.viewer, text, page=page)
     return render_page("contacts/index.html", "results", rows=rows, has_next=has_next, text=text, page=page)
 

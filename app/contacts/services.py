@@ -7,11 +7,11 @@ from app.audit.chain import changes_of
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Channel, Contact, ThirdParty, utcnow
+from app.pagination import page_of, split_page
 from app.permissions import Viewer
 from app.thirdparties.services import visible
 from app.timeline.services import escape_like, record_event
 
-PAGE_SIZE = 50
 FIELDS = ("first_name", "last_name", "job_title", "preferred_language", "preferred_channel", "consent_email",
           "consent_phone", "description", "custom")
 
@@ -38,8 +38,7 @@ def search_contacts(viewer: Viewer, text: str, *, page: int = 1) -> tuple[list[C
     if text:
         stmt = stmt.where(Contact.search_text.like(f"%{escape_like(text.lower())}%", escape="\\"))
     stmt = stmt.order_by(Contact.last_name, Contact.first_name, Contact.id)
-    rows = db.session.scalars(stmt.offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return split_page(db.session.scalars(page_of(stmt, page)).all())
 
 
 def snapshot(contact: Contact) -> dict:

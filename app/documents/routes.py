@@ -16,6 +16,7 @@ from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.idempotency import new_key
 from app.models import SALES_KINDS
+from app.pagination import page_number
 from app.permissions import require
 from app.sales import document_url
 from app.sales import queries as sales_queries
@@ -31,7 +32,7 @@ def _query(thirdparty_id=None, *, trash=False) -> services.DocumentQuery:
         folder=args.get("folder")[:services.FOLDER_MAX] if args.get("folder") is not None else None,
         tag_id=parse_uuid(args.get("tag")), type_group=args.get("type", ""), uploader_id=parse_uuid(args.get("uploader")),
         since=day_start(args.get("since")), until=day_start(args.get("until"), plus_days=1), trash=trash,
-        page=args.get("page", 1, type=int) or 1,
+        page=page_number(args),
     )
 
 

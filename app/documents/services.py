@@ -11,11 +11,11 @@ from sqlalchemy.orm import aliased
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
+from app.pagination import page_of, split_page
 from app.permissions import Viewer
 from app.thirdparties.services import visible
 from app.timeline.services import escape_like, record_event
 
-PAGE_SIZE = 50
 TRASH_DAYS = 30
 DEFAULT_FOLDERS = (_l("Contracts"), _l("Quotes"), _l("Invoices"), _l("Scans"))
 FOLDER_MAX = 80
@@ -143,9 +143,7 @@ def find_documents(viewer: Viewer, query: DocumentQuery) -> tuple[list[Document]
     if query.until:
         stmt = stmt.where(Document.updated_at < query.until)
     order = Document.deleted_at.desc() if query.trash else Document.updated_at.desc()
-    page = max(1, min(query.page, 10_000))
-    rows = db.session.scalars(stmt.order_by(order, Document.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return split_page(db.session.scalars(page_of(stmt.order_by(order, Document.id.desc()), query.page)).all())
 
 
 def card_box(viewer: Viewer, *, thirdparty_id: uuid.UUID | None = None, contact_id: uuid.UUID | None = None,

@@ -13,6 +13,7 @@ from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
 from app.idempotency import new_key
 from app.models import OPPORTUNITY_STATUSES
+from app.pagination import page_number
 from app.permissions import require
 from app.pipeline import bp, services
 from app.pipeline.forms import CloseForm, move_form, opportunity_form
@@ -21,8 +22,6 @@ from app.pipeline.stages import ensure_stages, list_stages
 from app.sales import queries as sales_queries
 from app.sales import states as sales_states
 from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
-
-MAX_PAGE = 10_000
 
 
 def opportunity_or_404(opportunity_id):
@@ -38,10 +37,9 @@ def read_filters(source, members) -> tuple[services.Filters, str]:
     if owner_id is not None and not any(m.user_id == owner_id for m in members):
         owner, owner_id = "", None
     status = source.get("status", "")
-    page = source.get("page", 1, type=int) or 1
     return services.Filters(owner_id=owner_id, text=(source.get("q") or "").strip()[:100],
                             stage_id=parse_uuid(source.get("stage")), status=status if status in OPPORTUNITY_STATUSES else "",
-                            thirdparty_id=parse_uuid(source.get("customer")), page=min(max(page, 1), MAX_PAGE)), owner
+                            thirdparty_id=parse_uuid(source.get("customer")), page=page_number(source)), owner
 
 
 def board_page(source, status=200):

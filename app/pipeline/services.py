@@ -13,13 +13,13 @@ from app.extensions import db
 from app.idempotency import save_once
 from app.models import Opportunity, PipelineStage, Tenant, ThirdParty, utcnow
 from app.models.sales import from_units
+from app.pagination import page_of, split_page
 from app.permissions import Viewer, only_mine
 from app.pipeline.stages import get_stage
 from app.tenancy import current_tenant_id
 from app.timeline.services import escape_like, record_event
 
 CARDS_PER_COLUMN = 30  # a column shows this many cards (the list has the rest); its count and totals cover all
-PAGE_SIZE = 50
 CLOSED_PROBABILITY = {"won": 100, "lost": 0}
 CENT = Decimal("0.01")
 
@@ -251,14 +251,14 @@ def list_opportunities(viewer: Viewer, filters: Filters):
     count, amount and weighted amount of everything the filters select: per stage and in all."""
     where = filters.conditions()
     stmt = visible(select(Opportunity, ThirdParty.name).join(ThirdParty, _customer()).where(*where), viewer)
-    rows = db.session.execute(stmt.order_by(Opportunity.created_at.desc(), Opportunity.id.desc())
-                              .offset((filters.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    rows, has_next = split_page(db.session.execute(page_of(stmt.order_by(Opportunity.created_at.desc(), Opportunity.id.desc()),
+                                                           filters.page)).all())
     stats = select(Opportunity.stage_id, *_sums()).join(ThirdParty, _customer()).where(*where).group_by(Opportunity.stage_id)
     per_stage = {stage_id: _totals(*sums) for stage_id, *sums in db.session.execute(visible(stats, viewer))}
     overall = Totals()
     for totals in per_stage.values():
         overall.add(totals)
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE, per_stage, overall
+    return rows, has_next, per_stage, overall
 
 
 def card_box(viewer: Viewer, thirdparty_id: uuid.UUID) -> dict:

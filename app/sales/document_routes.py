@@ -15,6 +15,7 @@ from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.idempotency import new_key
+from app.pagination import page_number
 from app.permissions import require
 from app.pipeline import services as pipeline
 from app.sales import BOOKS, Book, bp, contracts, document_url, money, payments, products, queries, services, shipments, states
@@ -35,7 +36,7 @@ show_url = document_url
 def _list_query() -> queries.ListQuery:
     args = request.args
     return queries.ListQuery(text=args.get("q", "").strip()[:100], state=args.get("state", ""),
-                             thirdparty_id=parse_uuid(args.get("customer")), page=max(1, args.get("page", 1, type=int) or 1))
+                             thirdparty_id=parse_uuid(args.get("customer")), page=page_number(args))
 
 
 def list_totals(book: Book):

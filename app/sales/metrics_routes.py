@@ -3,6 +3,7 @@ from flask import g, request
 
 from app.agenda.queries import customer_names
 from app.htmx import render_page
+from app.pagination import url_int
 from app.permissions import require
 from app.sales import bp, metrics, queries
 
@@ -10,7 +11,7 @@ from app.sales import bp, metrics, queries
 @bp.get("/metrics")
 @require("report.read")
 def sales_metrics():
-    months = request.args.get("months", 12, type=int)
+    months = url_int(request.args, "months", low=1, high=max(metrics.PERIODS), default=12)
     months = months if months in metrics.PERIODS else 12
     cycle = metrics.cycle(g.viewer, metrics.since(months, queries.today()))
     shown = cycle.customers[:50]

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
+from app.pagination import page_number
 from app.permissions import require
 from app.sales import bp, products
 from app.sales.forms import ProductForm
@@ -14,7 +15,7 @@ from app.sales.forms import ProductForm
 def product_index():
     args = request.args
     query = products.ProductQuery(text=args.get("q", "").strip()[:100], archived=args.get("archived") == "1",
-                                  page=max(1, args.get("page", 1, type=int) or 1))
+                                  page=page_number(args))
     rows, has_next = products.list_products(query)
     return render_page("sales/products.html", "results", query=query, rows=rows, has_next=has_next)
 

@@ -7,9 +7,8 @@ from sqlalchemy import func, or_, select
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Product, utcnow
+from app.pagination import page_of, split_page
 from app.timeline.services import escape_like
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -26,8 +25,7 @@ def list_products(query: ProductQuery) -> tuple[list[Product], bool]:
         pattern = f"%{escape_like(query.text.lower())}%"
         stmt = stmt.where(or_(func.lower(Product.ref).like(pattern, escape="\\"),
                               func.lower(Product.label).like(pattern, escape="\\")))
-    rows = db.session.scalars(stmt.order_by(Product.ref).offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return split_page(db.session.scalars(page_of(stmt.order_by(Product.ref), query.page)).all())
 
 
 def active_products() -> list[Product]:

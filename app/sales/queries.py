@@ -10,12 +10,11 @@ from sqlalchemy import BigInteger, case, func, or_, select, type_coerce
 from app.extensions import db
 from app.models import SalesDocument, Tenant, ThirdParty, utcnow
 from app.models.sales import from_units
+from app.pagination import page_of, split_page
 from app.permissions import Viewer, only_mine
 from app.sales import BOOK_OF, Book, states
 from app.tenancy import current_tenant_id
 from app.timeline.services import escape_like
-
-PAGE_SIZE = 50
 
 
 def today() -> date:
@@ -94,9 +93,8 @@ _CUSTOMER = (ThirdParty.tenant_id == SalesDocument.tenant_id) & (ThirdParty.id =
 def list_documents(viewer: Viewer, book: Book, query: ListQuery):
     """One page of a book, newest first, with each document's customer name; and whether there is a next page."""
     stmt = visible(select(SalesDocument, ThirdParty.name).join(ThirdParty, _CUSTOMER).where(*_conditions(book, query)), viewer)
-    rows = db.session.execute(stmt.order_by(SalesDocument.created_at.desc(), SalesDocument.id.desc())
-                              .offset((query.page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    return split_page(db.session.execute(page_of(stmt.order_by(SalesDocument.created_at.desc(), SalesDocument.id.desc()),
+                                                 query.page)).all())
 
 
 def list_totals(viewer: Viewer, book: Book, query: ListQuery) -> dict:

@@ -15,6 +15,7 @@ from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.pagecache import cached_page
+from app.pagination import page_number, url_int
 from app.permissions import require
 from app.pipeline import services as pipeline
 from app.sales import queries as sales
@@ -34,7 +35,7 @@ def _list_query() -> services.ListQuery:
         rep_id=parse_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
         last_contact=args.get("contacted", "") if g.viewer.can("agenda.read") else "",
         next_action=args.get("planned", "") if g.viewer.can("agenda.read") else "",
-        sort=args.get("sort", "name"), page=args.get("page", 1, type=int) or 1,
+        sort=args.get("sort", "name"), page=page_number(args),
     )
 
 
@@ -224,7 +225,7 @@ def form_row():
     if kind not in ("addresses", "phones", "emails"):
         abort(404)
     entries = getattr(_form(), kind)
-    index = min(max(request.args.get("index", 1, type=int) or 1, 1), entries.max_entries - 1)
+    index = url_int(request.args, "index", low=1, high=entries.max_entries - 1, default=1, clamp=True)
     while len(entries) <= index:
         entries.append_entry()
     row_block = {"addresses": "address_row", "phones": "phone_row", "emails": "email_row"}[kind]

@@ -13,10 +13,10 @@ from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
 from app.numbering import next_code
+from app.pagination import page_of, split_page
 from app.permissions import Viewer, only_mine
 from app.timeline.services import escape_like, record_event, visible_to
 
-PAGE_SIZE = 50
 SORTS = {
     "name": (ThirdParty.name.asc(), ThirdParty.id.asc()),
     "-name": (ThirdParty.name.desc(), ThirdParty.id.desc()),
@@ -81,12 +81,10 @@ def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty
     for key, value in query.custom.items():
         stmt = stmt.where(custom_matches(ThirdParty.custom, key, value, exact=key in choice_keys))
     order = SORTS.get(query.sort, SORTS["name"])
-    page = max(1, query.page)
     # The page's ids first: sorted by name, PostgreSQL finds them on one covering index (migration 0005)
     # without reading the rows it skips; then the rows of that page only.
-    ids = stmt.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).subquery()
-    rows = db.session.scalars(select(ThirdParty).join(ids, ThirdParty.id == ids.c.id).order_by(*order)).all()
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    ids = page_of(stmt.order_by(*order), query.page).subquery()
+    return split_page(db.session.scalars(select(ThirdParty).join(ids, ThirdParty.id == ids.c.id).order_by(*order)).all())
 
 
 def custom_matches(column, key: str, value, *, exact: bool = False):

@@ -196,9 +196,9 @@ def test_the_contact_card_does_not_link_its_own_events_back_to_itself(app, tenan
 
 
 def test_long_lists_are_paged(app, tenant, owner, app_storage, monkeypatch):
-    from app.documents import services
+    from app import pagination
 
-    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 2)
     tp = make_thirdparty(app, tenant)
     upload(owner, tp.id, [("one.pdf", PDF), ("two.pdf", PDF), ("three.pdf", PDF)], tenant_slug=tenant.slug)
     first = owner.get(f"/{tenant.slug}/documents/customers/{tp.id}").get_data(as_text=True)
@@ -208,7 +208,7 @@ def test_long_lists_are_paged(app, tenant, owner, app_storage, monkeypatch):
     assert len(on_first) == 2 and len(on_second) == 1 and on_first | on_second == set(names)
     assert "Next" in text_of(first) and "Previous" not in text_of(first)
     assert "Previous" in text_of(second) and "Next" not in text_of(second)
-    monkeypatch.setattr(services, "PAGE_SIZE", 50)
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 50)
     assert 'class="pager"' not in owner.get(f"/{tenant.slug}/documents/customers/{tp.id}").get_data(as_text=True)
 
 

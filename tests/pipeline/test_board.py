@@ -3,7 +3,7 @@ by the drag's request (htmx, the board comes back) and by its stage menu (a plai
 and its pages."""
 import re
 
-from app.pipeline import services
+from app import pagination
 from tests.customers import events_of, form_fields, make_thirdparty, submit
 from tests.factories import add_member
 from tests.helpers import text_of
@@ -101,7 +101,7 @@ def test_the_stage_menu_on_the_opportunity_page_comes_back_to_it(app, browser, t
 
 
 def test_the_list_filters_totals_per_stage_and_pages(app, browser, tenant, owner, monkeypatch):
-    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 2)
     rossi, bianchi = make_thirdparty(app, tenant, "Rossi Srl"), make_thirdparty(app, tenant, "Bianchi Spa")
     for n in range(3):
         make_opportunity(app, tenant, rossi, f"Rossi deal {n}", "100", stage=0)
