@@ -12,6 +12,7 @@ from app.agenda.reminders import LEAD_LABELS
 from app.agenda.services import MAX_OUTCOMES, OUTCOME_MAX
 from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
+from app.pagination import bounded_int
 from app.permissions import RIGHTS
 from app.timeline.display import KIND_LABELS
 
@@ -80,10 +81,11 @@ class SettingsForm(FlaskForm):
 
     def dunning_list(self) -> list[int] | None:
         """The reminder levels typed, sorted, without repeats ([] when empty: no reminders); None when not numbers."""
-        parts = [p.strip() for p in (self.dunning_days.data or "").replace(";", ",").split(",") if p.strip()]
-        if not all(p.isdigit() and 1 <= int(p) <= 365 for p in parts) or len(set(parts)) > 5:
+        parts = [p for p in (self.dunning_days.data or "").replace(";", ",").split(",") if p.strip()]
+        days = {bounded_int(p, low=1, high=365) for p in parts}
+        if None in days or len(days) > 5:
             return None
-        return sorted({int(p) for p in parts})
+        return sorted(days)
 
     def validate_document_folders(self, field):
         lines = [line.strip() for line in (field.data or "").splitlines() if line.strip()]

@@ -95,8 +95,9 @@ def _rule(component, zone: ZoneInfo) -> str:
     count, until = (rule.get("COUNT") or [None])[0], (rule.get("UNTIL") or [None])[0]
     if frequency not in recurrence.FREQUENCIES or (count is None and until is None) or len(rule) > 2:
         return ""
-    if count is not None:
-        return recurrence.make_rule(frequency, count=min(int(count), recurrence.MAX_COUNT), until=None, zone=zone)
+    if count is not None:  # bounded as the form bounds it: once is no repeat, and at most MAX_COUNT times
+        count = int(count)
+        return recurrence.make_rule(frequency, count=min(count, recurrence.MAX_COUNT), until=None, zone=zone) if count > 1 else ""
     last = until.astimezone(zone).date() if isinstance(until, datetime) and until.tzinfo else (
         until.date() if isinstance(until, datetime) else until)
     return recurrence.make_rule(frequency, count=None, until=last, zone=zone)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import icalendar
 from sqlalchemy import select, update
 
-from app.agenda import ical
+from app.agenda import ical, recurrence
 from app.extensions import db
 from app.models import Activity, CalendarFeed, Membership
 from app.tenancy import tenant_context
@@ -144,6 +144,19 @@ def test_an_invitation_is_imported_once(app, tenant, owner):
     assert len(events_of(app, tenant, thirdparty_id=tp.id, kind="appointment_planned")) == 1
     card = flat(owner.get(f"/{tenant.slug}/thirdparties/{tp.id}").get_data(as_text=True))
     assert "Appointment planned" in card and "Supplier call" in card and "Every week" in card
+
+
+def test_an_invitations_repeat_count_is_bounded_as_the_form_bounds_it(app, tenant, owner):
+    """Once (or fewer) is no repeat, and at most MAX_COUNT times; a count the file cannot hold is refused. A count
+    below one was a 500 (an empty series has no last occurrence)."""
+    tp = make_thirdparty(app, tenant)
+    for count, answer in (("-1", 303), ("0", 303), ("1", 303), ("99999", 303), ("99999999999999999999999", 422)):
+        data = INVITATION.replace("COUNT=2", f"COUNT={count}").replace("abc-123", f"count{count}").encode()
+        assert _import(owner, tenant, tp, data).status_code == answer, count
+    with app.app_context(), tenant_context(tenant.id):
+        rules = sorted(db.session.scalars(select(Activity.recurrence)))
+    assert rules == ["", "", "", f"FREQ=WEEKLY;COUNT={recurrence.MAX_COUNT}"]
+    assert owner.get(f"/{tenant.slug}/agenda/?view=list&date=2030-06-01").status_code == 200
 
 
 def test_a_file_that_is_not_an_invitation_is_refused_with_the_reason(app, tenant, owner, monkeypatch):
