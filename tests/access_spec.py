@@ -252,7 +252,8 @@ SPEC = (
     _tenant("thirdparties.index", "/thirdparties/", ["GET"], "thirdparty.read", Case(fragment=True),
             Case("filtered", fragment=True, query={"q": "cnry", "tag": TAG, "rep": member("target"), "status": "all",
                                                    "sort": "-updated", "contacted": "90", "planned": "overdue"}),
-            query_params=("q", "kind", "tag", "rep", "status", "sort", "page", "cf_sector", "cf_stage", "contacted", "planned")),
+            query_params=("q", "kind", "tag", "rep", "status", "sort", "page", "cf_sector", "cf_stage", "cf_headcount", "cf_budget",
+                          "contacted", "planned")),
     _tenant("thirdparties.new", "/thirdparties/new", ["GET"], "thirdparty.create"),
     _tenant("thirdparties.create", "/thirdparties/", ["POST"], "thirdparty.create", Case(
         form=TP_FORM, form_class=ThirdPartyForm, writes=TP_CREATED,
@@ -346,8 +347,8 @@ SPEC = (
     # Documents: a customer's files, the finder, the trash, versions, downloads (which record who took what).
     _tenant("documents.index", "/documents/", ["GET"], "document.read", Case(fragment=True),
             query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
-    _tenant("documents.trash", "/documents/trash", ["GET"], "document.delete", Case(fragment=True),
-            query_params=("q", "page")),
+    _tenant("documents.trash", "/documents/trash", ["GET"], "document.delete", Case(fragment=True),  # the finder's filters
+            query_params=("q", "customer", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
     # Agenda: interactions logged on a customer.
     _tenant("agenda.log", "/agenda/customers/<uuid:thirdparty_id>/log", ["GET"], "agenda.create", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, query={"contact": contact(), "kind": "meeting"},
@@ -429,7 +430,7 @@ SPEC = (
         writes={"reminder": {"dismissed_at"}})),
     _tenant("documents.customer", "/documents/customers/<uuid:thirdparty_id>", ["GET"], "document.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
-            query_params=("q", "folder", "page", "contact")),
+            query_params=("q", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
     _tenant("documents.upload", "/documents/customers/<uuid:thirdparty_id>", ["POST"], "document.upload", Case(
         args={"thirdparty_id": thirdparty()}, form={"folder": "Scans", "contact_id": contact(), "files": Ref("file", "pdf"),
                                                     "idempotency_key": "security-suite-upload", "activity_id": activity()},
@@ -506,7 +507,8 @@ SPEC = (
         pinned={"counter": {"pattern": "NEW-{yyyy}-{n:05}", "name": "customer"}})),
     _tenant("admin.audit_log", "/admin/audit", ["GET"], "audit.read", Case(fragment=True),
             query_params=("entity", "record", "user", "since", "until", "before")),
-    _tenant("admin.verify_audit", "/admin/audit/verify", ["GET"], "audit.read", Case(fragment=True)),
+    _tenant("admin.verify_audit", "/admin/audit/verify", ["GET"], "audit.read", Case(fragment=True),  # without htmx: the log too
+            query_params=("entity", "record", "user", "since", "until", "before")),
 
     # Public pages and accounts.
     _global("public.index", "/", ["GET"]),
@@ -573,7 +575,7 @@ SPEC = (
     _global("auth.recovery_codes", "/auth/account/two-factor/recovery-codes", ["GET", "POST"], Case(fragment=True,
         actor=SECOND_FACTOR, form={"code": Ref("totp", "target")}, form_class=RegenerateCodesForm,
         writes={"recovery_code": {INSERT, DELETE}, "two_factor": {"last_used_step"}, "rate_limit_hit": {INSERT}, **EVENT},
-        pinned={"recovery_code": {"user_id": user("target")}}), login=True),
+        pinned={"recovery_code": {"user_id": user("target")}}), login=True, query_params=("next",)),
 )
 
 # Sales: each book (quotes; invoices with their credit notes) has the same pages, each with that book's rights.

@@ -96,3 +96,46 @@ def leaked_internals(body: str, echoed=()) -> list[str]:
     for value in sorted((str(v) for v in echoed if v), key=len, reverse=True):
         body = body.replace(str(escape(value)), "").replace(value, "")
     return [marker for marker in LEAK_MARKERS if marker in body]
+
+
+class _Controls(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.controls = {}  # name → attributes, a textarea's text as its "value"
+        self.ids = set()
+        self._textarea = self._last = None
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(found["id"])
+        if "field-error" in (found.get("class") or "").split() and self._last is not None:
+            self._last["error_follows"] = True  # a message right after the control, before the next one
+        if tag in ("input", "select", "textarea") and found.get("name"):
+            self._last = {**found, "tag": tag}
+            if self.controls.get(found["name"], {}).get("aria-invalid") != "true":  # a name in several forms: the marked one
+                self.controls[found["name"]] = self._last
+            if tag == "textarea":
+                self._textarea = self._last
+                self._textarea["value"] = ""
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea["value"] += data
+
+
+def form_controls(body: str) -> tuple[dict, set]:
+    """The named form controls of ``body`` (name → attributes, ``tag``, ``value`` for a textarea's text, and
+    ``error_follows`` when a ``field-error`` message comes right after it) and every element id (to find the message
+    an ``aria-describedby`` names)."""
+    parser = _Controls()
+    parser.feed(body)
+    parser.close()
+    return parser.controls, parser.ids
