@@ -2,7 +2,8 @@
 from flask import abort, flash, g, url_for
 from flask_babel import gettext as _
 
-from app.admin import bp, grants, roles
+from app import grants
+from app.admin import bp, roles
 from app.admin.forms import GroupForm, RoleForm
 from app.admin.services import TeamError, get_role, list_members
 from app.audit.web import client_info

@@ -4,7 +4,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.admin import grants
+from app import grants
 from app.admin.services import TeamError
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db

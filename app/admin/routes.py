@@ -5,7 +5,8 @@ from flask import abort, current_app, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.admin import bp, grants, services
+from app import grants
+from app.admin import bp, services
 from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
 from app.agenda.labels import OUTCOMES

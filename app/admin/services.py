@@ -5,7 +5,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.admin import grants
+from app import grants
 from app.audit.chain import new_head
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db

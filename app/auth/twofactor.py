@@ -29,6 +29,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
+from app import grants
 from app.audit.services import ClientInfo, record_account_event
 from app.auth import passwords, services
 from app.extensions import db
@@ -300,23 +301,12 @@ def regenerate_recovery_codes(user: User, code: str, client: ClientInfo) -> list
 
 # --- an administrator's reset ------------------------------------------------------------------------------------
 
-def may_reset(viewer: Viewer, target: Viewer) -> bool:
-    """Whether ``viewer`` may reset ``target``'s second factor: not their own (their account page asks for the
-    password), an owner's only as an owner, and only someone whose every right they hold themselves.
-
-    The one place this rule lives: to be replaced by the shared "who may act on whom" rule of app/admin.
-    """
-    if target.user_id == viewer.user_id or (target.is_owner and not viewer.is_owner):
-        return False
-    return viewer.is_owner or target.rights <= viewer.rights
-
-
 def reset_refusal(viewer: Viewer, member: Membership) -> ResetRefused | None:
     """Why ``viewer`` may not reset ``member``'s second factor now, or None when they may."""
     target = load_viewer(member.user_id)
     if member.user_id == viewer.user_id:
         return ResetRefused(str(_l("Turn off your own two-factor sign-in from your account page.")), forbidden=True)
-    if target is None or not may_reset(viewer, target):
+    if target is None or not grants.may_act_on(viewer, target):
         if target is not None and target.is_owner:
             return ResetRefused(str(_l("Only an owner can reset an owner's two-factor sign-in.")), forbidden=True)
         return ResetRefused(str(_l("%(name)s has rights you do not hold: ask an owner to reset their two-factor sign-in.",

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.admin.grants import holds_all
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
+from app.grants import holds_all
 from app.models import Role, SsoProvider, Tenant, utcnow
 from app.permissions import Viewer
 from app.sso import crypto

@@ -58,12 +58,22 @@ def group_problem(viewer: Viewer, group: Group | None, new_rights=(), new_member
     return None
 
 
+def may_act_on(viewer: Viewer, target: Viewer) -> bool:
+    """Rule 2 on its own: ``viewer`` may act on the access of the member ``target`` (their role, status, second
+    factor) — never their own unless an owner, an owner's only as an owner, and only someone holding nothing more."""
+    if target.user_id == viewer.user_id:
+        return viewer.is_owner
+    if target.is_owner and not viewer.is_owner:
+        return False
+    return holds_all(viewer, target.rights)
+
+
 def member_problem(viewer: Viewer, member: Membership, new_role: Role | None = None) -> str | None:
     """Why ``viewer`` may not change ``member``'s role (to ``new_role``) or status — None when they may."""
     if member.user_id == viewer.user_id and not viewer.is_owner:
         return str(_l("You cannot change your own access."))
     target = load_viewer(member.user_id)
-    if target is not None and not holds_all(viewer, target.rights):
+    if target is not None and not may_act_on(viewer, target):
         return str(_l("%(name)s has rights you do not hold: ask an owner.", name=member.user.name))
     if new_role is not None and not holds_all(viewer, ALL_RIGHTS if new_role.is_owner else new_role.rights):
         return str(_l("You can only give rights you hold yourself."))
@@ -72,8 +82,7 @@ def member_problem(viewer: Viewer, member: Membership, new_role: Role | None = N
 
 def manageable_members(viewer: Viewer) -> set:
     """Ids of the memberships whose role and status ``viewer`` may change (rule 2), in two queries."""
-    return {member.id for member, rights in load_viewers()
-            if (member.user_id != viewer.user_id or viewer.is_owner) and holds_all(viewer, rights.rights)}
+    return {member.id for member, target in load_viewers() if may_act_on(viewer, target)}
 
 
 def invitation_problem(viewer: Viewer, role: Role) -> str | None:
