@@ -4,7 +4,7 @@ from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -56,6 +56,8 @@ ERROR_MESSAGES = {
     503: (_l("Temporarily unavailable"), _l("The database is not answering; nothing was saved and your text is still "
                                             "in the form. Try again in a moment.")),
 }
+TAKEN_MEANWHILE = _l("Someone else saved the same thing (a name or a number) meanwhile, so nothing was saved. "
+                     "Reload the page to see it, then try again if you still need to.")
 CSRF_MESSAGE = _l("This form has expired or was sent from elsewhere. Reload the page and try again.")
 
 
@@ -202,6 +204,14 @@ def register_web(app: Flask) -> None:
         app.logger.warning("stale write on %s %s: %s", request.method, request.path, error)
         db.session.rollback()
         return conflict_response()
+
+    @app.errorhandler(IntegrityError)
+    def _taken_meanwhile(error):
+        """Two saves raced past a "does it exist already?" check (the same tag name, document name, reference): the
+        database's unique key refuses the second. Forms check first, so this is a race, answered 409, never 500."""
+        app.logger.warning("integrity race on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        db.session.rollback()
+        return render_error(409, TAKEN_MEANWHILE)
 
     @app.errorhandler(RecordGone)
     @app.errorhandler(ObjectDeletedError)

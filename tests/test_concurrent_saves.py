@@ -681,3 +681,19 @@ def _elsewhere(app, tenant, change) -> None:
     with app.app_context(), tenant_context(tenant.id):
         change()
         db.session.commit()
+
+
+# --- creations that collide on a unique name (never a 500 either) ---
+
+@pytest.mark.postgres
+def test_same_tag_created_at_once(app, tenant, sessions):
+    """Eight people create the tag "VIP" at the same moment: one tag, the others told it exists (409), no 5xx."""
+    answers = race(sessions, f"/{tenant.slug}/admin/tags", [{"name": "VIP", "colour": "blue"}] * N)
+    assert all(a.status in (*OK, 409, 422) for a in answers), [a.status for a in answers]
+    assert sum(a.ok for a in answers) == 1
+    with app.app_context(), tenant_context(tenant.id):
+        from app.models import Tag
+
+        assert db.session.scalars(select(Tag.name)).all() == ["VIP"]
+    refused = [a for a in answers if a.status == 409]
+    assert all("meanwhile, so nothing was saved" in text_of(a.body) for a in refused)
