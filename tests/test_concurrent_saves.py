@@ -38,9 +38,9 @@ from app.models import (
     TimelineEvent,
 )
 from app.tenancy import tenant_context
+from tests import customers
 from tests.customers import form_fields, make_contact, make_tag, make_thirdparty, submit
 from tests.documents.support import PDF, documents_of, upload
-from tests.factories import make_tenant
 from tests.helpers import Browser, csrf_from, text_of
 from tests.pipeline.support import make_opportunity, stages
 from tests.pipeline.support import reload as reload_opportunity
@@ -85,15 +85,7 @@ class Answer:
         return " ".join(text_of(self.body[start:self.body.index("</div>", start)]).split())
 
 
-@pytest.fixture
-def tenant(app):
-    return make_tenant(app, name="Atelier Alpha")
-
-
-@pytest.fixture
-def owner(browser, tenant):
-    browser.login(tenant.owner.email)
-    return browser
+tenant, owner = customers.tenant, customers.owner  # the fixtures of tests/customers.py
 
 
 @pytest.fixture
