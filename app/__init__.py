@@ -55,7 +55,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     # Route modules attach views to their blueprint when imported here, not by the packages'
     # __init__: importing a domain's services must not pull in every other domain's views.
-    from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes  # noqa: F401
+    from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes, twofactor_routes  # noqa: F401
     from app.admin import bp as admin_bp
     from app.agenda import bp as agenda_bp
     from app.agenda import plan_routes, view_routes  # noqa: F401

@@ -1,13 +1,13 @@
 """Demo data for ``make run``: two organisations that share a person, so switching can be tried."""
 from sqlalchemy import select
 
-from app.admin.services import add_organisation
 from app.audit.services import ClientInfo
 from app.auth.passwords import hash_password
 from app.demo_history import FRENCH, ITALIAN, load_history
 from app.demo_sales import load_sales
 from app.extensions import db
 from app.models import Membership, Role, Tenant, User
+from app.team import add_organisation
 from app.tenancy import tenant_context
 
 DEMO_PASSWORD = "Timeline-Demo-2026"

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from app.admin.services import add_organisation
 from app.audit.services import ClientInfo
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import Channel, Membership, SalesRep, Tenant, ThirdParty, TimelineEvent, User, new_id, utcnow
+from app.team import add_organisation
 from app.tenancy import tenant_context
 
 BATCH = 5000

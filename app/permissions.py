@@ -209,6 +209,11 @@ def require(right: str):
     return decorator
 
 
+# What else a member must have done before any page of their organisation opens (a check returns a response to
+# send instead, or None): two-factor sign-in adds "set it up first" where the organisation requires it.
+MEMBER_CHECKS: list = []
+
+
 def require_membership():
     """Every tenant page needs a signed-in, active member: 404 for outsiders, 403 if deactivated."""
     if not current_user.is_authenticated:
@@ -221,6 +226,7 @@ def require_membership():
         log_denied(403, reason="deactivated")
         abort(403)
     g.viewer = viewer
-    from app.auth.twofactor_routes import require_set_up  # here: the auth views import this module
-
-    return require_set_up()  # an organisation may require two-factor sign-in: set it up first, then come back
+    for check in MEMBER_CHECKS:
+        if (answer := check()) is not None:
+            return answer
+    return None

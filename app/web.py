@@ -8,7 +8,6 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.admin.services import list_user_organisations
 from app.agenda.labels import agenda_kind_label, interaction_facts, moment
 from app.agenda.queries import agenda_item
 from app.agenda.reminders import pending_count
@@ -20,6 +19,7 @@ from app.models import utcnow
 from app.permissions import BUILTIN_ROLES, can
 from app.sales import document_url
 from app.storage import storage_origin
+from app.team import list_user_organisations
 from app.timeline import display
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.admin.services import add_organisation
 from app.audit.services import ClientInfo
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.models import Membership, Role, User
+from app.team import add_organisation
 from app.tenancy import tenant_context
 from tests.helpers import PASSWORD
 

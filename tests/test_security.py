@@ -30,7 +30,7 @@ from wtforms.fields.core import UnboundField
 
 from app import customfields, numbering, tags
 from app.admin.roles import get_group, save_group, update_role
-from app.admin.services import get_invitation, get_role, update_settings
+from app.admin.services import update_settings
 from app.agenda.services import log_interaction, plan
 from app.audit.chain import clear_actor, set_actor
 from app.audit.services import ClientInfo
@@ -41,6 +41,7 @@ from app.extensions import db
 from app.models import Tenant, User, utcnow
 from app.permissions import ALL_RIGHTS, BUILTIN_ROLES, load_viewer
 from app.saved_views import clean_query, save_view
+from app.team import get_invitation, get_role
 from app.tenancy import tenant_context
 from app.thirdparties import services as tp_services
 from app.timeline import notes

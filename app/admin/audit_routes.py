@@ -3,13 +3,13 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from app.admin import bp
-from app.admin.services import list_members
 from app.audit.chain import verify_chain
 from app.audit.services import AuditFilter, audited_entity_types, list_audit_entries, private_notes_hidden
 from app.forms import day_start, parse_uuid
 from app.htmx import render_page, wants_fragment
 from app.pagination import BIGINT_MAX, url_int
 from app.permissions import require
+from app.team import list_members
 from app.timeline.display import field_label, show_value
 
 ACTION_LABELS = {"create": _l("Creation"), "update": _l("Update"), "delete": _l("Deletion")}

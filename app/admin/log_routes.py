@@ -6,11 +6,11 @@ from flask import request
 
 from app.admin import bp
 from app.admin.forms import SecurityLogFilterForm
-from app.admin.services import list_members
 from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
 from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import render_page
 from app.permissions import require
+from app.team import list_members
 
 
 def _cursor(value: str | None):

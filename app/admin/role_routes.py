@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from app import grants
 from app.admin import bp, roles
 from app.admin.forms import GroupForm, RoleForm
-from app.admin.services import TeamError, get_role, list_members
 from app.audit.web import client_info
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page
 from app.models import Group
 from app.permissions import AREAS, RIGHTS, require
+from app.team import TeamError, get_role, list_members
 
 
 def _rights_by_area() -> list[tuple[str, list[tuple[str, str]]]]:

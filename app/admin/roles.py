@@ -5,11 +5,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import grants
-from app.admin.services import TeamError
 from app.audit.services import ClientInfo, record_security_event
 from app.extensions import db
 from app.models import Group, GroupMember, Invitation, Membership, Role
 from app.permissions import ALL_RIGHTS, Viewer
+from app.team import TeamError
 
 
 def _clean_rights(rights) -> list[str]:

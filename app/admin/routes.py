@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import grants
+from app import grants, team
 from app.admin import bp, services
 from app.admin.forms import InviteForm, MemberRoleForm, SettingsForm
 from app.admin.roles import list_roles
@@ -47,14 +47,14 @@ def _team_page(invite_form=None, status=200, block=None):
     if not invite_form.role_id.data:
         invite_form.role_id.data = _default_role_id()
     return render_page(
-        "admin/members.html", block, status=status, members=services.list_members(), invite_form=invite_form,
+        "admin/members.html", block, status=status, members=team.list_members(), invite_form=invite_form,
         role_choices=choices, invitations=services.list_open_invitations(), manageable=grants.manageable_members(g.viewer),
     )
 
 
 def _member_or_404(membership_id: uuid.UUID):
     """:raise 404: when the member is not in this organisation."""
-    return services.get_member(membership_id) or abort(404)
+    return team.get_member(membership_id) or abort(404)
 
 
 def _member_row(member, status=200):
@@ -82,8 +82,8 @@ def change_role(membership_id):
     if not form.validate_on_submit():
         return _member_row(member, 422)
     try:
-        services.change_member_role(g.viewer, member, services.get_role(uuid.UUID(form.role_id.data)), client_info())
-    except services.TeamError as error:
+        services.change_member_role(g.viewer, member, team.get_role(uuid.UUID(form.role_id.data)), client_info())
+    except team.TeamError as error:
         flash(str(error), "error")
         return _member_row(member, 422)
     flash(_("%(name)s is now %(role)s.", name=member.user.name, role=role_label(member.role)), "success")
@@ -97,7 +97,7 @@ def set_active(membership_id, action):
     member = _member_or_404(membership_id)
     try:
         services.set_member_active(g.viewer, member, action == "reactivate", client_info())
-    except services.TeamError as error:
+    except team.TeamError as error:
         flash(str(error), "error")
         return _member_row(member, 422)
     message = _("%(name)s can use the organisation again.") if member.active else _("%(name)s no longer has access.")
@@ -113,11 +113,11 @@ def invite():
     form.role_id.choices = as_choices(_role_choices())
     if not form.validate_on_submit():
         return _team_page(form, 422, "invite_form")
-    role = services.get_role(uuid.UUID(form.role_id.data))
+    role = team.get_role(uuid.UUID(form.role_id.data))
     expires_at = utcnow() + current_app.config["INVITATION_MAX_AGE"]
     try:
         token = services.invite_member(g.viewer, form.email.data, role, expires_at, client_info())
-    except services.TeamError as error:
+    except team.TeamError as error:
         form.email.errors.append(str(error))
         return _team_page(form, 422, "invite_form")
     send_invitation_mail(form.email.data.strip().lower(), token, g.tenant.name, current_user.name)
@@ -129,7 +129,7 @@ def invite():
 @require("admin.users")
 def revoke_invitation(invitation_id):
     """Withdraw an invitation; its link stops working."""
-    invitation = services.get_invitation(invitation_id) or abort(404)
+    invitation = team.get_invitation(invitation_id) or abort(404)
     services.revoke_invitation(g.viewer, invitation, client_info())
     flash(_("The invitation to %(email)s was withdrawn.", email=invitation.email), "success")
     return redirect_to(url_for(".members"))

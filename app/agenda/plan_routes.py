@@ -2,7 +2,6 @@
 from flask import abort, current_app, flash, g, make_response, request, url_for
 from flask_babel import gettext as _
 
-from app.admin.services import list_members
 from app.agenda import bp, ical, queries, services
 from app.agenda.forms import PlanForm, edit_form, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
@@ -15,6 +14,7 @@ from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import viewer_zone
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
+from app.team import list_members
 from app.thirdparties.services import get_thirdparty
 
 

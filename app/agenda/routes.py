@@ -2,13 +2,13 @@
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
-from app.admin.services import list_members
 from app.agenda import bp, services
 from app.agenda.forms import InteractionForm, interaction_form, offer_people
 from app.contacts.services import get_contact, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
 from app.permissions import require
+from app.team import list_members
 from app.thirdparties.services import get_thirdparty
 
 

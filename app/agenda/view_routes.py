@@ -5,7 +5,6 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app import saved_views
-from app.admin.services import list_members
 from app.agenda import bp, feeds, queries, reminders
 from app.agenda.forms import ReminderSettingsForm
 from app.agenda.labels import KIND_LABELS, PLAN_LABELS, STATE_LABELS, VIEW_LABELS
@@ -14,6 +13,7 @@ from app.forms import SavedViewForm, local_to_utc, parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page
 from app.models import Membership
 from app.permissions import require
+from app.team import list_members
 from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
 
 LIST_DAYS = 30

@@ -4,7 +4,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.admin import services as team
+from app import team
 from app.audit.web import client_info
 from app.auth import bp, services
 from app.auth.forms import JoinForm

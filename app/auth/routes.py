@@ -7,7 +7,6 @@ from flask_login import current_user, logout_user
 from jinja2_fragments.flask import render_block
 
 from app import ratelimit
-from app.admin.services import TeamError, create_organisation
 from app.audit.web import client_info
 from app.auth import bp, emails, services
 from app.auth.forms import (
@@ -21,6 +20,7 @@ from app.auth.forms import (
 from app.auth.signin import finish_sign_in, safe_next
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
+from app.team import TeamError, create_organisation
 from app.tenancy import slug_problem
 from app.web import render_error
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from app.admin.services import add_organisation
 from app.audit.services import ClientInfo, record_account_event
 from app.auth import passwords
 from app.auth.sessions import end_all_sessions, end_session, start_session
 from app.extensions import db
 from app.models import LoginAttempt, PendingSignup, RememberedDevice, Tenant, User, utcnow
+from app.team import add_organisation
 from app.tokens import make_token, read_token
 
 SIGNUP_MAX_AGE = timedelta(days=2)

@@ -1,24 +1,20 @@
-"""Two-factor sign-in pages: the code step of a sign-in, setting it up and managing it from the account, an
-administrator's reset of a member's second factor, and the organisations that require it."""
+"""Two-factor sign-in pages: the code step of a sign-in, setting it up and managing it from the account, and the
+organisations that require it. (An administrator's reset of a member's second factor is a page of the admin domain.)"""
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import ratelimit
-from app.admin import bp as admin_bp
-from app.admin import services as team
-from app.audit.web import client_info, log_denied
+from app.audit.web import client_info
 from app.auth import bp, twofactor
 from app.auth.signin import DEVICE_COOKIE, PENDING_KEY, forget_pending, open_session, pending_user, safe_next
 from app.auth.twofactor_forms import DisableForm, RegenerateCodesForm, SetupForm, SignInCodeForm
 from app.extensions import htmx
 from app.htmx import redirect_to, render_page
-from app.mail import send_mail
-from app.permissions import require
+from app.permissions import MEMBER_CHECKS
 from app.web import render_error
 
 SETUP_KEY, SHOWN_KEY = "two_factor_setup", "recovery_codes"  # in the signed session, both sealed (twofactor.seal)
@@ -141,31 +137,6 @@ def recovery_codes():
     return redirect_to(url_for("auth.recovery_codes"))
 
 
-@admin_bp.post("/members/<uuid:membership_id>/two-factor/reset")
-@require("admin.users")
-def reset_two_factor(membership_id):
-    """Remove a member's second factor (a lost phone and no recovery code left); they are told by e-mail."""
-    member = team.get_member(membership_id) or abort(404)
-    try:
-        twofactor.reset_member(g.viewer, member, client_info(), by=current_user.email, organisation=g.tenant.name)
-    except twofactor.ResetRefused as refusal:
-        if refusal.forbidden:
-            log_denied(403, reason="two_factor_reset")
-            return render_error(403, str(refusal))
-        flash(str(refusal), "error")
-        return redirect_to(url_for(".members"))
-    _mail_reset_notice(member.user, current_user.name, g.tenant.name)
-    flash(_("The two-factor sign-in of %(name)s was reset; they were told by e-mail.", name=member.user.name), "success")
-    return redirect_to(url_for(".members"))
-
-
-def _mail_reset_notice(user, admin_name: str, organisation: str) -> None:
-    with force_locale(user.locale or "en"):
-        body = render_template("emails/two_factor_reset.txt", name=user.name, admin=admin_name, organisation=organisation,
-                               link=url_for("auth.two_factor_settings", _external=True))
-        send_mail(user.email, _("Your two-factor sign-in was reset"), body)
-
-
 def require_set_up():
     """Part of the membership guard of tenant pages: a member of an organisation that requires two-factor sign-in
     who does not use it is sent to set it up first, then comes back to where they were going."""
@@ -192,3 +163,6 @@ def two_factor_users() -> set:
     if "two_factor_users" not in g:
         g.two_factor_users = twofactor.users_with_two_factor()
     return g.two_factor_users
+
+
+MEMBER_CHECKS.append(require_set_up)  # the membership guard of every tenant page asks it

@@ -1,9 +1,10 @@
 """The organisation's home page: where to start, and the state of the team."""
 from flask import g, session
 
-from app.admin.services import list_members, list_open_invitations
+from app.admin.services import list_open_invitations
 from app.dashboard import bp
 from app.htmx import render_page
+from app.team import list_members
 from app.thirdparties.services import count_visible
 from app.timeline.services import recent_events
 

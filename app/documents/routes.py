@@ -5,7 +5,6 @@ from flask import abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app import tags
-from app.admin.services import list_members
 from app.agenda import queries as agenda_queries
 from app.bodylimits import body_limit
 from app.contacts.services import get_contact, list_contacts_of
@@ -21,6 +20,7 @@ from app.permissions import require
 from app.sales import document_url
 from app.sales import queries as sales_queries
 from app.storage import StorageError, get_storage
+from app.team import list_members
 from app.thirdparties.services import get_thirdparty
 
 

@@ -5,7 +5,6 @@ from functools import partial
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
-from app.admin.services import list_members
 from app.agenda.routes import contact_of
 from app.contacts.services import get_contact, list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
@@ -21,6 +20,7 @@ from app.pipeline.labels import STATUS_LABELS
 from app.pipeline.stages import ensure_stages, list_stages
 from app.sales import queries as sales_queries
 from app.sales import states as sales_states
+from app.team import list_members
 from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
 
 

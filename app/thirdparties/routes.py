@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app import customfields, saved_views, tags
-from app.admin.services import get_member, list_members
 from app.agenda import queries as agenda_queries
 from app.agenda import services as agenda
 from app.agenda.labels import LAST_CONTACT_LABELS
@@ -19,6 +18,7 @@ from app.pagination import page_number, url_int
 from app.permissions import require
 from app.pipeline import services as pipeline
 from app.sales import queries as sales
+from app.team import get_member, list_members
 from app.thirdparties import bp, bulk, services
 from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
 from app.timeline.forms import composer_form

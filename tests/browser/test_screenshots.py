@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.admin.services import get_role, invite_member
+from app.admin.services import invite_member
 from app.extensions import db
 from app.models import utcnow
 from app.permissions import load_viewer
+from app.team import get_role
 from app.tenancy import tenant_context
 from tests.factories import CLIENT, add_member, make_tenant, make_user, role_id
 

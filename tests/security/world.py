@@ -18,7 +18,6 @@ from sqlalchemy import select, text, update
 from werkzeug.datastructures import FileStorage
 
 from app import customfields
-from app.admin.services import add_organisation
 from app.agenda import feeds
 from app.agenda import services as agenda_services
 from app.audit.services import ClientInfo, record_security_event
@@ -58,6 +57,7 @@ from app.models.sales import Fixed, from_units
 from app.sales import payments as sales_payments
 from app.sales import services as sales_services
 from app.storage import get_storage
+from app.team import add_organisation
 from app.tenancy import tenant_context
 from app.timeline import notes
 from app.tokens import make_token
