@@ -676,8 +676,8 @@ SALES_SPEC = (
     _tenant("sales.ship", "/sales/orders/<uuid:document_id>/ship", ["GET"], "order.create", Case(
         fragment=True, args={"document_id": sales("order")}, hidden_without=(ONLY_MINE,))),
     _tenant("sales.save_shipment", "/sales/orders/<uuid:document_id>/ship", ["POST"], "order.create", Case(
-        args={"document_id": sales("order")}, form={"shipped_on": "2030-01-12", "reference": "Parcel 42", "everything": "y",
-                                                    "idempotency_key": "security-suite-shipment"},
+        args={"document_id": sales("order")}, form={"shipped_on": "2030-01-12", "reference": "Parcel 42",
+                                                    "idempotency_key": "security-suite-shipment"},  # no line: all ships
         form_class=ShipmentForm, hidden_without=(ONLY_MINE,),
         writes={"shipment": {INSERT}, "shipment_line": {INSERT}, "sales_document": {"status", "version"}, **TIMELINE, **AUDIT},
         pinned={"shipment": {"order_id": sales("order"), "reference": "Parcel 42", "created_by_id": user("owner")}, **BY_OWNER})),

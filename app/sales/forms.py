@@ -226,20 +226,25 @@ class PaymentForm(FlaskForm):
 
 
 class ShipmentForm(FlaskForm):
-    """A shipment; how much of each order line left comes as ``qty-<line id>`` fields (``quantities()``)."""
+    """A shipment; how much of each order line ships comes as ``qty-<line id>`` fields (``quantities()``), which the
+    page fills with what is still to ship: sent as shown, the form ships everything that is left."""
 
     shipped_on = DateField(_l("Shipped on"), validators=[DataRequired()])
     reference = StringField(_l("Reference"), validators=[Length(max=80)], render_kw={"placeholder": _l("carrier, tracking number")})
-    everything = BooleanField(_l("Everything that is left ships now"))
     idempotency_key = HiddenField()
 
     def quantities(self, formdata, left: dict) -> dict | None:
-        """The quantity given for each line still to ship (all that is left when ``everything`` is ticked); None
-        (and an error) when one is not a quantity."""
-        if self.everything.data:
-            return {line_id: quantity for line_id, quantity in left.items() if quantity > 0}
+        """How much of each line ships now: what its field says (blank: none of that line); a line still to ship
+        whose field is not sent at all ships all that is left of it, as the page shows it filled. None (and an
+        error) when a quantity is not a number."""
         given, wrong = typed_per_row(formdata, "qty", list(left), places=3)
         if wrong is not None:
             self.shipped_on.errors = [*self.shipped_on.errors, _l("Enter quantities like 2 or 1.5.")]
             return None
-        return given
+        unsent = {line_id: quantity for line_id, quantity in left.items() if quantity > 0 and f"qty-{line_id}" not in formdata}
+        return given | unsent
+
+
+def typed_quantity(value: Decimal) -> str:
+    """``value`` as a person types it in a quantity field (2, 1.5; no thousands separator, which would not read back)."""
+    return format(value.normalize(), "f")

@@ -8,12 +8,16 @@ from app.idempotency import new_key
 from app.permissions import require
 from app.sales import ORDERS, bp, queries, services, shipments
 from app.sales.document_routes import document_or_404, show_url
-from app.sales.forms import ShipmentForm
+from app.sales.forms import ShipmentForm, typed_quantity
 
 
 def _page(order, form, left, status=200, error=None):
+    """The shipment form: each line still to ship filled with what is left of it, or with what was sent."""
+    filled = {f"qty-{line_id}": typed_quantity(quantity) for line_id, quantity in left.items() if quantity > 0}
+    if request.method == "POST":
+        filled |= {key: value for key, value in request.form.items() if key in filled}
     return render_page("sales/ship.html", "ship_form", order=order, form=form, left=left, status=status, error=error,
-                       given=request.form if request.method == "POST" else {})
+                       filled=filled)
 
 
 @bp.get("/orders/<uuid:document_id>/ship")
@@ -28,7 +32,7 @@ def ship(document_id):
 @bp.post("/orders/<uuid:document_id>/ship")
 @require("order.create")
 def save_shipment(document_id):
-    """Record a shipment; every quantity left empty ships nothing of that line."""
+    """Record a shipment; a quantity left empty ships nothing of that line, the form as shown ships all that is left."""
     order = document_or_404(ORDERS, document_id)
     left = shipments.left_to_ship(order)
     form = ShipmentForm()

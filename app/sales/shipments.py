@@ -43,12 +43,15 @@ def record_shipment(viewer: Viewer, order: SalesDocument, *, shipped_on: date, r
     """
     if (existing := saved_with(Shipment, idempotency_key)) is not None:
         return existing, False
-    if locked(order).status not in ("validated", "partial"):
+    status = locked(order).status
+    if status == "shipped":
+        raise SalesError(_l("Nothing is left to ship: everything ordered has been shipped."))
+    if status not in ("validated", "partial"):
         raise SalesError(_l("Only a validated order that is not fully shipped can ship."))
     left = left_to_ship(order)
     quantities = {k: v for k, v in quantities.items() if v}
     if not quantities:
-        raise SalesError(_l("Say how much of at least one line left."))
+        raise SalesError(_l("Enter a quantity to ship for at least one line."))
     for line_id, quantity in quantities.items():
         if line_id not in left or quantity < 0 or quantity > left[line_id]:
             raise SalesError(_l("A quantity is more than what is left to ship of its line."))

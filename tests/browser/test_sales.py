@@ -69,7 +69,6 @@ def test_on_a_desktop_from_a_quote_to_the_payment(app, org, pages, sign_in, shot
     page.get_by_role("button", name="Validate").click()
     expect(page.locator("h1")).to_contain_text("Order CO")
     page.get_by_role("button", name="Record a shipment").click()
-    page.get_by_label("Everything that is left ships now").check()
     page.get_by_label("Reference").fill("DDT 118")
     page.get_by_role("button", name="Record the shipment").click()
     expect(page.locator(".card-header .badge").first).to_have_text("Shipped")

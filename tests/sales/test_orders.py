@@ -23,14 +23,13 @@ def ship_page(browser, tenant, order) -> str:
     return response.get_data(as_text=True)
 
 
-def ship(browser, tenant, order, quantities=None, *, page=None, everything=False, **fields):
-    """Fill the shipment form as a browser does: ``quantities`` by order line, or everything that is left."""
+def ship(browser, tenant, order, quantities=None, *, page=None, **fields):
+    """Send the shipment form as a browser does: as the page fills it (everything still to ship), with ``quantities``
+    typed over some lines ("" clears a line)."""
     data = form_fields(page or ship_page(browser, tenant, order), "ship-form")
     data.update({k: [v] for k, v in fields.items()})
     for line, quantity in (quantities or {}).items():
         data[f"qty-{line.id}"] = [str(quantity)]
-    if everything:
-        data["everything"] = ["y"]
     return submit(browser, f"/{tenant.slug}/sales/orders/{order.id}/ship", data)
 
 
@@ -67,8 +66,9 @@ def test_an_order_is_confirmed_then_shipped_in_two_parts(app, browser, tenant, o
     chairs, tables = order.lines
 
     page = ship_page(browser, tenant, order)
-    assert "10 left of 10" in text_of(page) and "2 left of 2" in text_of(page)
-    response = ship(browser, tenant, order, {chairs: "4"}, page=page, reference="DHL 123", shipped_on=str(day - timedelta(days=1)))
+    assert "10 still to ship of 10 ordered" in text_of(page) and "2 still to ship of 2 ordered" in text_of(page)
+    response = ship(browser, tenant, order, {chairs: "4", tables: ""}, page=page, reference="DHL 123",
+                    shipped_on=str(day - timedelta(days=1)))
     assert response.status_code == 303 and response.headers["Location"].endswith(show_url(tenant, order))
     assert reload(app, tenant, order).status == "partial" and shown_state(browser, tenant, order) == "partial"
     (first,) = rows_of(app, tenant, Shipment)
@@ -76,8 +76,8 @@ def test_an_order_is_confirmed_then_shipped_in_two_parts(app, browser, tenant, o
     assert [(x.line_id, x.quantity) for x in first.lines] == [(chairs.id, Decimal("4.000"))]
 
     page = ship_page(browser, tenant, order)
-    assert "6 left of 10" in text_of(page)
-    response = ship(browser, tenant, order, everything=True, reference="DHL 456")
+    assert "6 still to ship of 10 ordered" in text_of(page)
+    response = ship(browser, tenant, order, page=page, reference="DHL 456")  # as shown: all that is left
     assert response.status_code == 303
     assert reload(app, tenant, order).status == "shipped" and shown_state(browser, tenant, order) == "shipped"
     second = next(s for s in rows_of(app, tenant, Shipment) if s.id != first.id)
@@ -88,18 +88,68 @@ def test_an_order_is_confirmed_then_shipped_in_two_parts(app, browser, tenant, o
     assert "Shipments" in page and "DHL 123: 4 × Oak chair" in page and "DHL 456: 6 × Oak chair; 2 × Oak table" in page
     assert "Record a shipment" not in page
     # Nothing is left: another shipment is refused and records nothing.
-    assert ship(browser, tenant, order, everything=True).status_code == 422
+    assert ship(browser, tenant, order).status_code == 422
     assert len(rows_of(app, tenant, Shipment)) == 2
     kinds = [e.kind for e in events_of(app, tenant, thirdparty_id=tp.id) if e.kind.startswith("order_")]
     assert kinds == ["order_created", "order_validated", "order_shipped", "order_shipped"]
     assert [e.payload["complete"] for e in events_of(app, tenant, kind="order_shipped")] == [False, True]
 
 
+def test_the_shipment_form_as_shown_ships_everything_still_to_ship(app, browser, tenant, owner):
+    """Issue 14: the form said "What left" and "(20 left of 20)", and its default submit failed (an unticked
+    "everything" box and empty lines). Now each line is filled with what is still to ship, in plain words."""
+    tp = make_thirdparty(app, tenant)
+    _quote, order = order_from_a_quote(app, browser, tenant, tp)
+    chairs, tables = order.lines
+    page = ship_page(browser, tenant, order)
+    text = " ".join(text_of(page).split())
+    assert "Quantities to ship" in text and "10 still to ship of 10 ordered" in text and "2 still to ship of 2 ordered" in text
+    assert "What left" not in text and "left of" not in text and 'type="checkbox"' not in page
+    fields = form_fields(page, "ship-form")
+    assert fields[f"qty-{chairs.id}"] == ["10"] and fields[f"qty-{tables.id}"] == ["2"]
+
+    response = ship(browser, tenant, order, page=page, reference="One truck")  # nothing changed: the form as shown
+    assert response.status_code == 303
+    assert reload(app, tenant, order).status == "shipped"
+    (shipment,) = rows_of(app, tenant, Shipment)
+    assert sorted((x.line_id, x.quantity) for x in shipment.lines) == sorted([(chairs.id, Decimal("10.000")),
+                                                                             (tables.id, Decimal("2.000"))])
+
+
+def test_a_shipment_sent_without_quantities_ships_all_that_is_left(app, browser, tenant, owner):
+    """A line whose field is not sent at all ships what is left of it (what the page fills it with); a blank one none."""
+    tp = make_thirdparty(app, tenant)
+    _quote, order = order_from_a_quote(app, browser, tenant, tp)
+    chairs, tables = order.lines
+    assert ship(browser, tenant, order, {chairs: "3", tables: ""}).status_code == 303
+    data = {k: v for k, v in form_fields(ship_page(browser, tenant, order), "ship-form").items() if not k.startswith("qty-")}
+    assert submit(browser, f"/{tenant.slug}/sales/orders/{order.id}/ship", data).status_code == 303
+    assert reload(app, tenant, order).status == "shipped"
+    second = [s for s in rows_of(app, tenant, Shipment) if len(s.lines) == 2]
+    assert len(second) == 1 and sorted(x.quantity for x in second[0].lines) == [Decimal("2.000"), Decimal("7.000")]
+
+
+def test_nothing_left_to_ship_says_so_and_is_refused_with_422(app, browser, tenant, owner):
+    tp = make_thirdparty(app, tenant)
+    _quote, order = order_from_a_quote(app, browser, tenant, tp)
+    page = ship_page(browser, tenant, order)
+    assert ship(browser, tenant, order, page=page).status_code == 303
+    shown = ship_page(browser, tenant, order)
+    assert "Nothing is left to ship: everything ordered has been shipped." in text_of(shown)
+    assert "Record the shipment" not in shown and "qty-" not in shown
+    # The first page sent again with a new key (another tab): refused, nothing recorded.
+    response = submit(browser, f"/{tenant.slug}/sales/orders/{order.id}/ship",
+                      {**form_fields(page, "ship-form"), "idempotency_key": ["another-key"]})
+    assert response.status_code == 422
+    assert "Nothing is left to ship: everything ordered has been shipped." in text_of(response.get_data(as_text=True))
+    assert len(rows_of(app, tenant, Shipment)) == 1
+
+
 def test_a_quantity_above_what_is_left_is_refused_with_the_input_kept(app, browser, tenant, owner):
     tp = make_thirdparty(app, tenant)
     _quote, order = order_from_a_quote(app, browser, tenant, tp)
     chairs, tables = order.lines
-    assert ship(browser, tenant, order, {chairs: "7"}).status_code == 303
+    assert ship(browser, tenant, order, {chairs: "7", tables: ""}).status_code == 303
     response = ship(browser, tenant, order, {chairs: "4", tables: "1"}, reference="Second truck")
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -110,19 +160,21 @@ def test_a_quantity_above_what_is_left_is_refused_with_the_input_kept(app, brows
     assert reload(app, tenant, order).status == "partial"
     for bad in ("-1", "abc", "1.2345"):
         assert ship(browser, tenant, order, {chairs: bad}).status_code == 422, bad
-    assert ship(browser, tenant, order, {}).status_code == 422  # nothing said to have left
+    response = ship(browser, tenant, order, {chairs: "", tables: ""})  # every line cleared: nothing ships
+    assert response.status_code == 422
+    assert "Enter a quantity to ship for at least one line." in text_of(response.get_data(as_text=True))
     assert len(rows_of(app, tenant, Shipment)) == 1
 
 
 def test_the_same_shipment_form_sent_twice_records_one_shipment(app, browser, tenant, owner):
     tp = make_thirdparty(app, tenant)
     _quote, order = order_from_a_quote(app, browser, tenant, tp)
-    chairs, _tables = order.lines
+    chairs, tables = order.lines
     page = ship_page(browser, tenant, order)
-    assert ship(browser, tenant, order, {chairs: "5"}, page=page).status_code == 303
-    assert ship(browser, tenant, order, {chairs: "5"}, page=page).status_code == 303
+    assert ship(browser, tenant, order, {chairs: "5", tables: ""}, page=page).status_code == 303
+    assert ship(browser, tenant, order, {chairs: "5", tables: ""}, page=page).status_code == 303
     assert len(rows_of(app, tenant, Shipment)) == 1
-    assert "5 left of 10" in text_of(ship_page(browser, tenant, order))
+    assert "5 still to ship of 10 ordered" in text_of(ship_page(browser, tenant, order))
 
 
 def test_a_draft_order_does_not_ship(app, browser, tenant, owner):
