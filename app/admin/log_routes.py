@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import request
 
-from app.admin import bp
+from app.admin import bp, security_details
 from app.admin.forms import SecurityLogFilterForm
 from app.audit.services import SECURITY_EVENT_KINDS, SecurityLogFilter, list_security_events
 from app.forms import as_choices, day_start, parse_uuid
@@ -40,4 +40,4 @@ def security_log():
     next_args = {**request.args.to_dict(), "before": f"{next_cursor[0].isoformat()}_{next_cursor[1]}"} if next_cursor else None
     block = "event_rows" if request.args.get("before") else "event_table"
     return render_page("admin/security_log.html", block, form=form, events=events, next_args=next_args,
-                       kinds=SECURITY_EVENT_KINDS)
+                       kinds=SECURITY_EVENT_KINDS, describe=security_details.describe)

@@ -1,0 +1,183 @@
+"""What a new user stumbled on (issue 14, point 5), tried as one would in Chromium at 390×844 and 1,280×800.
+
+The shipment form ships everything by default; the document page gives the preview and the versions the width they
+need; the security log speaks the viewer's language; the phone agenda shows one date heading and folds its filters;
+no signed-in page moves after its first paint, the phone menu included, and pages and assets arrive compressed;
+the invitation form says what each role sees. Screenshots land in test-artifacts/screenshots/.
+"""
+import io
+
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from app.documents import uploads
+from app.extensions import db
+from app.models import ThirdParty
+from app.storage import get_storage
+from tests.customers import _acting, make_thirdparty
+from tests.factories import add_member, make_tenant, make_user
+from tests.helpers import Browser
+from tests.sales.support import made_from, show_url, validated
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the conftest skips these tests (or fails them under STORIA_REQUIRE_BROWSER=1)
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def org(app):
+    owner = make_user(app, email="chiara@vetreria.example.com", name="Chiara Galli")
+    return make_tenant(app, slug="vetreria-galli", name="Vetreria Galli", owner=owner)
+
+
+def desktop(pages):
+    page = pages.desktop()
+    page.set_viewport_size(DESKTOP)
+    return page
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+# --- 1. the shipment form ------------------------------------------------------------------------------
+
+def an_order_to_ship(app, org):
+    """A validated order of 20 glasses and 4 carafes (made from a signed quote, through the pages)."""
+    client = Browser(app.test_client())
+    client.login(org.owner.email)
+    customer = make_thirdparty(app, org, "Osteria del Ponte")
+    quote = validated(app, client, org, customer, "quote", [
+        {"description": "Wine glass, hand blown", "quantity": "20", "unit_price": "18"},
+        {"description": "Carafe, 1 litre", "quantity": "4", "unit_price": "35"}])
+    order = made_from(app, client, org, quote, "Make it an order")
+    assert client.post(f"{show_url(org, order)}/validate", {}).status_code == 303
+    return order
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_the_shipment_form_ships_everything_as_shown(app, org, pages, sign_in, shot, device):
+    order = an_order_to_ship(app, org)
+    page = pages.phone() if device == "phone" else desktop(pages)
+    sign_in(page, org.owner.email)
+    page.goto(show_url(org, order))
+    page.get_by_role("button", name="Record a shipment").click()
+    form = page.locator("#ship-form")
+    expect(form.get_by_role("group", name="Quantities to ship")).to_be_visible()
+    glasses = form.get_by_label("Wine glass, hand blown")
+    expect(glasses).to_have_value("20")
+    expect(form.get_by_label("Carafe, 1 litre")).to_have_value("4")
+    expect(form).to_contain_text("20 still to ship of 20 ordered")
+    expect(form.locator("input[type=checkbox]")).to_have_count(0)
+    assert no_sideways_scroll(page)
+    shot(page, f"{device}-first-use-ship-form")
+
+    form.get_by_label("Reference").fill("Corriere 4471")
+    form.get_by_role("button", name="Record the shipment").click()  # nothing else touched: everything ships
+    expect(page.locator(".card-header .badge").first).to_have_text("Shipped")
+    expect(page.get_by_text("Corriere 4471")).to_be_visible()
+
+    page.goto(f"/{org.slug}/sales/orders/{order.id}/ship")
+    expect(page.locator("#ship-form")).to_contain_text("Nothing is left to ship: everything ordered has been shipped.")
+    expect(page.get_by_role("button", name="Record the shipment")).to_have_count(0)
+
+
+# --- 2. the document page ------------------------------------------------------------------------------
+
+LONG_NAME = "Offerta vetri soffiati per l'Osteria del Ponte, seconda revisione con i prezzi 2027.pdf"
+
+
+def a_pdf() -> bytes:
+    """A one-page offer (a real PDF, so that the preview shows it)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf.setFont("Helvetica-Bold", 22)
+    pdf.drawString(72, 760, "Vetreria Galli - Offerta")
+    pdf.setFont("Helvetica", 12)
+    for i, line in enumerate(["48 calici soffiati a mano", "12 caraffe da un litro", "Consegna entro marzo 2027"]):
+        pdf.drawString(72, 720 - 20 * i, line)
+    pdf.save()
+    return out.getvalue()
+
+
+def a_document_with_versions(app, org, versions=3):
+    customer = make_thirdparty(app, org, "Osteria del Ponte")
+    limits = uploads.Limits(max_bytes=app.config["DOCUMENT_MAX_BYTES"], quota_bytes=app.config["DOCUMENT_QUOTA_BYTES"])
+    with _acting(app, org, org.owner) as viewer:
+        tp = db.session.scalar(select(ThirdParty).where(ThirdParty.id == customer.id))
+        for _ in range(versions):
+            done = uploads.store_upload(viewer, get_storage(), FileStorage(io.BytesIO(a_pdf()), filename=LONG_NAME),
+                                        thirdparty=tp, contact=None, folder="Offerte", limits=limits)
+        return done.document.id
+
+
+def versions_table_fits(page) -> bool:
+    """Every column of the versions table is inside its box: nothing cut, no scroll bar inside the page."""
+    return page.locator(".versions-table").evaluate(
+        "(table) => table.parentElement.scrollWidth <= table.parentElement.clientWidth + 1")
+
+
+def test_the_desktop_document_page_gives_the_preview_and_versions_room(app, org, pages, sign_in, shot):
+    document_id = a_document_with_versions(app, org)
+    page = desktop(pages)
+    sign_in(page, org.owner.email)
+    page.goto(f"/{org.slug}/documents/{document_id}")
+    preview = page.locator(".doc-preview iframe")
+    expect(preview).to_be_visible()
+    assert preview.bounding_box()["width"] >= 700, preview.bounding_box()  # was squeezed into an 18rem column
+    expect(page.locator(".versions-table tbody tr")).to_have_count(3)
+    assert versions_table_fits(page)
+    for header in ("Version", "File", "Size", "Uploaded"):
+        cell = page.locator(".versions-table th", has_text=header)
+        expect(cell).to_be_visible()
+    side = page.locator(".card-details").bounding_box()
+    assert side["x"] > preview.bounding_box()["x"] + preview.bounding_box()["width"] - 1  # the details sit beside
+    shot(page, "desktop-first-use-document")
+
+
+def test_the_phone_document_page_stacks_the_versions(app, org, pages, sign_in, shot):
+    document_id = a_document_with_versions(app, org)
+    page = pages.phone()
+    sign_in(page, org.owner.email)
+    page.goto(f"/{org.slug}/documents/{document_id}")
+    expect(page.locator(".versions-table tbody tr")).to_have_count(3)
+    expect(page.locator(".versions-table thead")).to_be_hidden()
+    row = page.locator(".versions-table tbody tr").first
+    assert row.evaluate("(tr) => getComputedStyle(tr).display") == "block"
+    assert versions_table_fits(page) and no_sideways_scroll(page)
+    shot(page, "phone-first-use-document")
+
+
+# --- 3. the security log's details ---------------------------------------------------------------------
+
+RIGHT_IN = {"it": "Invitare membri, cambiarne il ruolo, disattivarli", "fr": "Inviter des membres, changer leur rôle, les désactiver"}
+
+
+@pytest.mark.parametrize("device, locale", [("phone", "it"), ("desktop", "fr")])
+def test_the_security_log_tells_refusals_in_words(app, pages, sign_in, shot, device, locale):
+    boss = make_user(app, email=f"boss.{locale}@vetreria.example.com", name="Chiara Galli", locale=locale)
+    org = make_tenant(app, slug=f"vetreria-{locale}", name="Vetreria Galli", owner=boss)
+    seller = add_member(app, org, make_user(app, email=f"marco.{locale}@vetreria.example.com", name="Marco Neri"))
+    curious = Browser(app.test_client())
+    curious.login(seller.email)
+    assert curious.get(f"/{org.slug}/admin/members").status_code == 403  # a salesman tries the team page
+    page = pages.phone() if device == "phone" else desktop(pages)
+    sign_in(page, boss.email)
+    page.goto(f"/{org.slug}/admin/security-log")
+    row = page.locator("#event-rows tr", has_text="Marco Neri").first
+    details = row.locator(".log-details")
+    expect(details).to_contain_text(RIGHT_IN[locale])
+    expect(details).to_contain_text(f"/{org.slug}/admin/members")
+    for raw in ("admin.users", "path", "method", "right:", "GET"):
+        expect(details).not_to_contain_text(raw)
+    assert no_sideways_scroll(page)
+    shot(page, f"{device}-first-use-security-log-{locale}")
