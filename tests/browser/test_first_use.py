@@ -6,11 +6,13 @@ no signed-in page moves after its first paint, the phone menu included, and page
 the invitation form says what each role sees. Screenshots land in test-artifacts/screenshots/.
 """
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from app.agenda import services as agenda_services
 from app.documents import uploads
 from app.extensions import db
 from app.models import ThirdParty
@@ -181,3 +183,59 @@ def test_the_security_log_tells_refusals_in_words(app, pages, sign_in, shot, dev
         expect(details).not_to_contain_text(raw)
     assert no_sideways_scroll(page)
     shot(page, f"{device}-first-use-security-log-{locale}")
+
+
+# --- 4. the phone agenda's day -------------------------------------------------------------------------
+
+DAY = datetime(2030, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def a_busy_day(app, org):
+    customer = make_thirdparty(app, org, "Osteria del Ponte")
+    titles = ["Call Osteria del Ponte about the carafes", "Deliver the wine glasses", "Send the 2027 price list"]
+    with _acting(app, org, org.owner) as viewer:
+        for hour, title in enumerate(titles):
+            starts = DAY + timedelta(hours=hour + 1)
+            agenda_services.plan(viewer, thirdparty_id=customer.id, contact_id=None, values={
+                "kind": "task", "title": title, "body": "", "starts_at": starts, "due_at": starts, "ends_at": None,
+                "all_day": False, "priority": "normal", "location": "", "zone": "Europe/Rome", "recurrence": ""},
+                assignee_ids=[viewer.user_id], idempotency_key=None)
+    return titles
+
+
+def test_the_phone_agenda_day_shows_one_date_and_its_items_first(app, org, pages, sign_in, shot):
+    titles = a_busy_day(app, org)
+    page = pages.phone()
+    sign_in(page, org.owner.email)
+    page.goto(f"/{org.slug}/agenda/?date={DAY.date().isoformat()}")  # a phone opens on the day
+    expect(page.locator(".agenda-item")).to_have_count(3)
+    day_name = "Monday, March 4, 2030"
+    expect(page.get_by_text(day_name, exact=True)).to_have_count(1)  # the date heading once, not twice
+    expect(page.get_by_role("heading", name=day_name)).to_have_count(1)
+    fold, filters = page.locator(".agenda-filter-fold > summary"), page.locator("#agenda-filters")
+    expect(fold).to_have_text("Filters")
+    expect(fold).to_be_visible()
+    expect(filters.get_by_label("Show")).to_be_hidden()  # folded behind "Filters"
+    first = page.locator(".agenda-item", has_text=titles[0])
+    assert first.bounding_box()["y"] + first.bounding_box()["height"] <= 844  # on the first screen
+    assert no_sideways_scroll(page)
+    shot(page, "phone-first-use-agenda-day")
+
+    fold.click()  # opened, the filters work as before
+    filters.get_by_label("Show").select_option("week")
+    expect(page.locator(".agenda-period")).to_contain_text("2030")
+    expect(page.locator(".agenda-day")).to_have_count(7)
+    shot(page, "phone-first-use-agenda-filters")
+
+
+def test_the_desktop_agenda_keeps_its_filters_open(app, org, pages, sign_in, shot):
+    a_busy_day(app, org)
+    page = desktop(pages)
+    sign_in(page, org.owner.email)
+    page.goto(f"/{org.slug}/agenda/?view=day&date={DAY.date().isoformat()}")
+    expect(page.locator(".agenda-item")).to_have_count(3)
+    expect(page.locator(".agenda-filter-fold > summary")).to_be_hidden()  # nothing to open on a desktop
+    expect(page.locator("#agenda-filters").get_by_label("Show")).to_be_visible()
+    expect(page.locator("#agenda-filters").get_by_label("Type")).to_be_visible()
+    expect(page.get_by_role("heading", name="Monday, March 4, 2030")).to_have_count(1)
+    shot(page, "desktop-first-use-agenda-day")
