@@ -1,33 +1,9 @@
 // Storia's own small behaviours. No inline scripts anywhere (the CSP forbids them).
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
-
-  function onReady(fn) {
-    if (document.readyState !== "loading") fn();
-    else document.addEventListener("DOMContentLoaded", fn);
-  }
-
-  onReady(function () {
-    // Phone navigation: the menu button opens and closes the link list.
-    var toggle = document.querySelector(".menu-toggle");
-    var links = document.getElementById("nav-links");
-    if (toggle && links) {
-      toggle.addEventListener("click", function () {
-        var open = toggle.getAttribute("aria-expanded") === "true";
-        toggle.setAttribute("aria-expanded", String(!open));
-        links.classList.toggle("open", !open);
-      });
-    }
-  });
-
-  // The bulk bar of a list appears once a line is selected.
-  document.addEventListener("change", function (event) {
-    var form = event.target.form;
-    if (!form || !form.classList.contains("bulk-form") || event.target.name !== "ids") return;
-    var bar = form.querySelector(".bulk-bar");
-    if (bar) bar.classList.toggle("idle", !form.querySelector("input[name=ids]:checked"));
-  });
+  // Nothing here changes the layout when it loads: the phone menu is a <details>, buttons a script makes needless
+  // hide with @media (scripting: enabled), a list's bulk bar shows with :has() (static/css/app.css). A class added
+  // here on load would move what the page already painted (Lighthouse's layout shift).
 
   // Close live streams before leaving the page (no "connection lost" noise on navigation).
   var streams = [];

@@ -239,3 +239,107 @@ def test_the_desktop_agenda_keeps_its_filters_open(app, org, pages, sign_in, sho
     expect(page.locator("#agenda-filters").get_by_label("Type")).to_be_visible()
     expect(page.get_by_role("heading", name="Monday, March 4, 2030")).to_have_count(1)
     shot(page, "desktop-first-use-agenda-day")
+
+
+# --- 5. nothing moves after the first paint; the phone menu; compression -------------------------------
+
+# Every layout shift of the page so far (what Lighthouse's CLS adds up), with what moved. Nothing is typed or clicked
+# in the tab measured, so none is left out: Chromium's mobile emulation marks every shift "after input" anyway.
+_LAYOUT_SHIFTS = """() => new Promise((resolve) => {
+  const seen = [];
+  const observer = new PerformanceObserver((list) => seen.push(...list.getEntries()));
+  observer.observe({type: "layout-shift", buffered: true});
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    seen.push(...observer.takeRecords());
+    observer.disconnect();
+    resolve(seen.map((e) => ({value: e.value,
+      moved: e.sources.map((s) => s.node ? (s.node.id || s.node.className || s.node.nodeName) : "?")})));
+  }));
+})"""
+
+
+def shifts_after_first_paint(signed_in, path: str) -> list[dict]:
+    """Open ``path`` in a new tab of ``signed_in``'s browser as a slow network would deliver it: our script arrives
+    only after the first paint (Lighthouse's case: ``app.js`` ran late and folded the phone menu, moving ``main``
+    down the page by 116 px); return the layout shifts that followed. No clock involved: the script is held until
+    the page has painted. A new tab, where nothing is clicked."""
+    page = signed_in.context.new_page()
+    page.on("pageerror", lambda error: pytest.fail(f"{path}: {error}"))
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route("**/static/js/app.js", hold)
+    page.goto(path, wait_until="commit")
+    page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
+    page.wait_for_function("() => document.readyState !== 'loading'")  # parsed; app.js still on its way
+    assert len(held) == 1, "app.js was not requested"
+    held[0].continue_()
+    page.wait_for_load_state("load")
+    shifts = page.evaluate(_LAYOUT_SHIFTS)
+    page.close()
+    return shifts
+
+
+SIGNED_IN_PAGES = ["/", "/thirdparties/", "/agenda/", "/documents/", "/admin/members", "/sales/quotes/"]
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_no_signed_in_page_moves_after_its_first_paint(app, org, pages, sign_in, device):
+    make_thirdparty(app, org, "Osteria del Ponte")  # a list with a line (and its bulk bar)
+    add_member(app, org, make_user(app, email="marco@vetreria.example.com", name="Marco Neri"))
+    page = pages.phone() if device == "phone" else desktop(pages)
+    sign_in(page, org.owner.email)
+    moved = {path: shifts for path in SIGNED_IN_PAGES if (shifts := shifts_after_first_paint(page, f"/{org.slug}{path}"))}
+    assert moved == {}, moved
+
+
+def test_the_phone_menu_is_closed_on_every_page_and_opens_with_the_keyboard(app, org, pages, sign_in, shot):
+    page = pages.phone()
+    sign_in(page, org.owner.email)
+    menu, toggle, links = page.locator(".site-menu"), page.locator(".menu-toggle"), page.locator("#nav-links")
+    expect(links).to_be_hidden()
+    expect(menu).not_to_have_attribute("open", "")
+    main_top = page.locator("main").bounding_box()["y"]
+    shot(page, "phone-first-use-menu-closed")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(links).to_be_visible()
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Home"  # the links follow the button
+    assert page.locator("main").bounding_box()["y"] == main_top  # the open menu lies over the page, moving nothing
+    assert no_sideways_scroll(page)
+    shot(page, "phone-first-use-menu-open")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(links).to_be_hidden()
+
+
+def test_without_a_script_the_menu_folds_and_opens_and_the_lists_still_filter(app, org, chromium, live_server, sign_in, shot):
+    from tests.browser.conftest import PHONE
+
+    make_thirdparty(app, org, "Osteria del Ponte")
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False, **PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page, org.owner.email)
+        links = page.locator("#nav-links")
+        expect(links).to_be_hidden()  # folded without any script
+        page.locator(".menu-toggle").click()
+        expect(links).to_be_visible()
+        with page.expect_navigation():
+            links.get_by_role("link", name="Customers").click()
+        expect(page.locator("h1")).to_have_text("Customers and suppliers")
+        expect(links).to_be_hidden()
+        filters = page.locator("#list-filters")
+        filters.locator(".more-filters > summary").click()
+        expect(filters.get_by_role("button", name="Apply")).to_be_visible()  # what a script makes needless is there
+        bar = page.locator(".bulk-bar")
+        expect(bar).to_be_hidden()  # the bulk bar waits for a ticked line, by CSS alone
+        page.get_by_label("Select Osteria del Ponte").check()
+        expect(bar).to_be_visible()
+        shot(page, "phone-first-use-no-script-list")
+    finally:
+        context.close()
