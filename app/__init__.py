@@ -1,11 +1,16 @@
 """Storia: the application factory."""
 import logging
+from importlib import import_module
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config
 from app.links import StoriaFlask, trusted_hosts
+
+# The business domains, each a package with a plugin.py that says what it adds (docs/architecture.md, "Domains plug
+# in"). A new domain is a new package and one name here; the order is the order of their blueprints and menus.
+DOMAINS = ("dashboard", "thirdparties", "contacts", "documents", "agenda", "sales", "pipeline", "admin", "public", "sso")
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -53,57 +58,29 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    # Route modules attach views to their blueprint when imported here, not by the packages'
-    # __init__: importing a domain's services must not pull in every other domain's views.
-    from app.admin import audit_routes, catalog_routes, log_routes, role_routes, routes, twofactor_routes  # noqa: F401
-    from app.admin import bp as admin_bp
-    from app.agenda import bp as agenda_bp
-    from app.agenda import plan_routes, view_routes  # noqa: F401
-    from app.agenda import routes as agenda_routes  # noqa: F401
-    from app.agenda.calendar_routes import bp as calendar_bp
+    """The core's blueprints (accounts, the timeline), then each domain's, as its plugin declares them."""
     from app.auth import bp as auth_bp
-    from app.auth import routes as auth_routes  # noqa: F401
-    from app.contacts import bp as contacts_bp
-    from app.contacts import routes as contact_routes  # noqa: F401
-    from app.dashboard import bp as dashboard_bp
-    from app.dashboard import routes as dashboard_routes  # noqa: F401
-    from app.documents import bp as documents_bp
-    from app.documents import routes as document_routes  # noqa: F401
-    from app.permissions import require_membership
-    from app.pipeline import bp as pipeline_bp
-    from app.pipeline import deal_routes, stage_routes  # noqa: F401
-    from app.pipeline import routes as pipeline_routes  # noqa: F401
-    from app.public import bp as public_bp
-    from app.public import routes as public_routes  # noqa: F401
-    from app.sales import bp as sales_bp
-    from app.sales import (  # noqa: F401
-        chain_routes,
-        contract_routes,
-        metrics_routes,
-        order_routes,
-        payment_routes,
-        product_routes,
-        quote_routes,  # noqa: F401
-    )
-    from app.sales import document_routes as sales_document_routes  # noqa: F401
-    from app.sso import admin_bp as sso_admin_bp
-    from app.sso import admin_routes as sso_admin_routes  # noqa: F401
-    from app.sso import bp as sso_bp
-    from app.sso import init_app as init_sso
-    from app.sso import routes as sso_routes  # noqa: F401
+    from app.auth import routes as auth_routes  # noqa: F401 (views attach when imported)
+    from app.permissions import check_required_rights, require_membership
     from app.tenancy import make_tenant_blueprint
-    from app.thirdparties import bp as thirdparties_bp
-    from app.thirdparties import routes as thirdparty_routes  # noqa: F401
     from app.timeline import bp as timeline_bp
     from app.timeline import note_routes  # noqa: F401
     from app.timeline import routes as timeline_routes  # noqa: F401
 
-    app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(calendar_bp)
-    app.register_blueprint(sso_bp)
-    init_sso(app)
-    app.register_blueprint(make_tenant_blueprint(
-        require_membership, [dashboard_bp, thirdparties_bp, contacts_bp, timeline_bp, documents_bp, agenda_bp, sales_bp, pipeline_bp,
-                             admin_bp, sso_admin_bp]
-    ))
+    under_tenant = [timeline_bp]
+    for domain in load_domains():
+        for blueprint, tenant in domain.blueprints:
+            if tenant:
+                under_tenant.append(blueprint)
+            else:
+                app.register_blueprint(blueprint)
+        if domain.init_app is not None:
+            domain.init_app(app)
+    app.register_blueprint(make_tenant_blueprint(require_membership, under_tenant))
+    check_required_rights(app)
+
+
+def load_domains() -> list:
+    """Import every domain's plugin (each registers what it adds: app/domains.py) and return them in ``DOMAINS`` order."""
+    return [import_module(f"app.{name}.plugin").DOMAIN for name in DOMAINS]

@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_currency, format_date, format_decimal, format_time
 from flask_login import current_user
 
 
@@ -49,3 +49,9 @@ def amounts(by_currency: dict, currency: str) -> str:
 def quantity(value) -> str:
     """A quantity, a rate or a unit price without trailing zeros (2, 2.5, 19.6), in the user's number format."""
     return format_decimal(value, format="#,##0.####")
+
+
+def moment(value, all_day: bool = False, date_format: str = "medium") -> str:
+    """An instant as people read it in their zone and language: "Mar 4, 2030 10:00 AM", or the day alone."""
+    day = format_date(value, date_format)
+    return day if all_day else f"{day} {format_time(value, 'short')}"

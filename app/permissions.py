@@ -1,5 +1,6 @@
 """Rights (``area.action``), built-in roles, the viewer of a request, one decorator, one ``can()``."""
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import wraps
 
@@ -8,33 +9,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import exists, select
 
+from app import domains
 from app.audit.web import log_denied
 from app.extensions import db, login_manager
 from app.models import Group, GroupMember, Membership, SalesRep
 
-AREAS = {
+# The core's own rights: customers and their people, notes, the audit log, administration. Each domain adds its
+# own (app/domains.py): the role editor offers exactly the rights of the domains this installation has.
+CORE_AREAS = {
     "thirdparty": _l("Customers and suppliers"),
     "contact": _l("Contacts"),
     "note": _l("Notes"),
-    "quote": _l("Quotes"),
-    "order": _l("Orders"),
-    "invoice": _l("Invoices"),
-    "payment": _l("Payments"),
-    "contract": _l("Contracts"),
-    "document": _l("Documents"),
-    "agenda": _l("Agenda"),
-    "ticket": _l("Tickets"),
-    "project": _l("Projects"),
-    "mail": _l("E-mail"),
-    "report": _l("Reports"),
-    "automation": _l("Automation"),
-    "export": _l("Exports"),
-    "gdpr": _l("Personal data (GDPR)"),
     "audit": _l("Audit log"),
     "admin": _l("Administration"),
 }
 
-RIGHTS = {
+CORE_RIGHTS = {
     "thirdparty.read": _l("See the customers assigned to them"),
     "thirdparty.read_all": _l("See all customers, not only those assigned to them"),
     "thirdparty.create": _l("Create customers"),
@@ -45,36 +35,6 @@ RIGHTS = {
     "contact.delete": _l("Delete contacts"),
     "note.create": _l("Write notes"),
     "note.read_private": _l("Read other people's private notes"),
-    "quote.read": _l("See quotes"),
-    "quote.create": _l("Create and edit quotes"),
-    "quote.validate": _l("Validate and send quotes"),
-    "order.read": _l("See orders"),
-    "order.create": _l("Create orders and shipments"),
-    "invoice.read": _l("See invoices"),
-    "invoice.create": _l("Create draft invoices"),
-    "invoice.validate": _l("Validate invoices and credit notes"),
-    "payment.read": _l("See payments"),
-    "payment.create": _l("Record payments"),
-    "contract.read": _l("See contracts"),
-    "contract.create": _l("Create and renew contracts"),
-    "document.read": _l("See the document lists"),
-    "document.upload": _l("Upload and organise documents"),
-    "document.download": _l("Preview and download documents"),
-    "document.delete": _l("Delete documents"),
-    "agenda.read": _l("See the agenda"),
-    "agenda.create": _l("Log interactions and plan events"),
-    "agenda.read_all": _l("See the whole team's agenda"),
-    "ticket.read": _l("See tickets"),
-    "ticket.create": _l("Open and answer tickets"),
-    "project.read": _l("See projects"),
-    "project.create": _l("Create and run projects"),
-    "mail.read": _l("Read customer e-mail"),
-    "mail.send": _l("Send e-mail to customers"),
-    "report.read": _l("See reports and dashboards"),
-    "automation.manage": _l("Set up workflows and automations"),
-    "export.run": _l("Export data"),
-    "gdpr.export": _l("Export a person's data (GDPR)"),
-    "gdpr.erase": _l("Erase a person's data (GDPR)"),
     "audit.read": _l("Read the audit log"),
     "admin.users": _l("Invite members, change their roles, deactivate them"),
     "admin.roles": _l("Edit roles and groups"),
@@ -82,35 +42,85 @@ RIGHTS = {
     "admin.settings": _l("Change the organisation's settings"),
 }
 
-ALL_RIGHTS = tuple(RIGHTS)
-_READS = [r for r in RIGHTS if r.split(".")[1] in ("read", "read_all")]
-
-# Built-in roles, seeded for every new tenant and editable there (except the owner's).
-BUILTIN_ROLES = {
-    "owner": (_l("Owner"), _l("Everything, including managing owners."), ALL_RIGHTS),
-    "admin": (_l("Administrator"), _l("Everything except managing owners."), ALL_RIGHTS),
-    "sales": (_l("Sales"), _l("Their own customers, quotes, orders and agenda."), (
-        "thirdparty.read", "thirdparty.create", "thirdparty.update", "contact.create",
-        "contact.update", "note.create", "quote.read", "quote.create", "quote.validate",
-        "order.read", "order.create", "invoice.read", "payment.read", "contract.read",
-        "contract.create", "document.read", "document.upload", "document.download",
-        "agenda.read", "agenda.create", "ticket.read", "project.read", "mail.read", "mail.send",
-        "report.read",
-    )),
-    "support": (_l("Support"), _l("All customers, tickets, agenda and e-mail."), (
-        "thirdparty.read", "thirdparty.read_all", "contact.create", "contact.update",
-        "note.create", "document.read", "document.upload", "document.download", "agenda.read",
-        "agenda.create", "ticket.read", "ticket.create", "project.read", "mail.read", "mail.send",
-        "order.read", "contract.read",
-    )),
-    "accounting": (_l("Accounting"), _l("Invoices, payments, contracts and exports."), (
-        "thirdparty.read", "thirdparty.read_all", "thirdparty.update", "note.create",
-        "quote.read", "order.read", "invoice.read", "invoice.create", "invoice.validate",
-        "payment.read", "payment.create", "contract.read", "contract.create", "document.read",
-        "document.download", "report.read", "export.run",
-    )),
-    "readonly": (_l("Read-only"), _l("Sees everything, changes nothing."), tuple(_READS)),
+# The core's part of each built-in role; the domains add theirs (``Domain.role_rights``). The owner and the
+# administrator hold every right there is; read-only holds every right to read.
+CORE_ROLE_RIGHTS = {
+    "sales": ("thirdparty.read", "thirdparty.create", "thirdparty.update", "contact.create", "contact.update",
+              "note.create"),
+    "support": ("thirdparty.read", "thirdparty.read_all", "contact.create", "contact.update", "note.create"),
+    "accounting": ("thirdparty.read", "thirdparty.read_all", "thirdparty.update", "note.create"),
 }
+ROLE_LABELS = {
+    "owner": (_l("Owner"), _l("Everything, including managing owners.")),
+    "admin": (_l("Administrator"), _l("Everything except managing owners.")),
+    "sales": (_l("Sales"), _l("Only the customers they represent: their quotes, orders and agenda.")),
+    "support": (_l("Support"), _l("All customers, their contacts, documents and agenda.")),
+    "accounting": (_l("Accounting"), _l("All customers, invoices, payments and contracts.")),
+    "readonly": (_l("Read-only"), _l("Sees everything, changes nothing.")),
+}
+
+
+class _Rights(Mapping):
+    """Every right of this installation (the core's and its domains'), read when used: ``"area.action"`` → label."""
+
+    def _all(self) -> dict:
+        return _all_rights()
+
+    def __getitem__(self, key):
+        return self._all()[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self):
+        return len(self._all())
+
+
+class _Areas(_Rights):
+    def _all(self) -> dict:
+        return _all_areas()
+
+
+@domains.cached
+def _all_rights() -> dict:
+    return {**CORE_RIGHTS, **domains.rights()}
+
+
+@domains.cached
+def _all_areas() -> dict:
+    return {**CORE_AREAS, **domains.areas()}
+
+
+@domains.cached
+def right_set() -> frozenset:
+    """Every right there is, as a set (what a viewer's rights are cut to)."""
+    return frozenset(_all_rights())
+
+
+class _Roles(Mapping):
+    """The built-in roles: key → (label, description, rights), their rights gathered from the core and the domains."""
+
+    def __getitem__(self, key):
+        label, description = ROLE_LABELS[key]
+        if key in ("owner", "admin"):
+            rights = tuple(RIGHTS)
+        elif key == "readonly":
+            rights = tuple(r for r in RIGHTS if r.split(".")[1] in ("read", "read_all"))
+        else:
+            rights = tuple(dict.fromkeys([*CORE_ROLE_RIGHTS[key], *domains.role_rights(key)]))
+        return label, description, rights
+
+    def __iter__(self):
+        return iter(ROLE_LABELS)
+
+    def __len__(self):
+        return len(ROLE_LABELS)
+
+
+RIGHTS = _Rights()
+AREAS = _Areas()
+ALL_RIGHTS = RIGHTS.keys()  # a live view: every right there is
+BUILTIN_ROLES = _Roles()
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,7 @@ def _viewer_of(membership: Membership, group_rights) -> Viewer:
         membership_id=membership.id,
         role_key=membership.role.key,
         active=membership.active,
-        rights=frozenset(rights & set(ALL_RIGHTS)),
+        rights=frozenset(rights) & right_set(),
         role_id=membership.role_id,
     )
 
@@ -191,9 +201,8 @@ def can(right: str) -> bool:
 
 
 def require(right: str):
-    """Decorate a tenant view: 403 (and a security event) unless the viewer holds ``right``."""
-    if right not in RIGHTS:
-        raise ValueError(f"unknown right {right!r}")
+    """Decorate a tenant view: 403 (and a security event) unless the viewer holds ``right`` (a right of the core or
+    of a registered domain: ``check_required_rights`` refuses to start an app whose views name another)."""
 
     def decorator(view):
         @wraps(view)
@@ -207,6 +216,15 @@ def require(right: str):
         return wrapped
 
     return decorator
+
+
+def check_required_rights(app) -> None:
+    """:raise ValueError: when a view requires a right no registered domain (nor the core) has — a typo, or a domain
+    left out of ``app.DOMAINS``."""
+    unknown = {f"{endpoint}: {view.required_right}" for endpoint, view in app.view_functions.items()
+               if getattr(view, "required_right", None) and view.required_right not in right_set()}
+    if unknown:
+        raise ValueError(f"views require unknown rights: {sorted(unknown)}")
 
 
 # What else a member must have done before any page of their organisation opens (a check returns a response to
@@ -230,3 +248,10 @@ def require_membership():
         if (answer := check()) is not None:
             return answer
     return None
+
+
+def role_label(role) -> str:
+    """The name to show for a role: the translated label of a built-in one, or its own name."""
+    if role.key in BUILTIN_ROLES:
+        return str(BUILTIN_ROLES[role.key][0])
+    return role.name

@@ -1,5 +1,5 @@
 """Cross-cutting web wiring: security headers, error pages, template helpers."""
-from flask import Flask, abort, current_app, g, make_response, render_template, request
+from flask import Flask, abort, current_app, g, make_response, request
 from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -8,16 +8,14 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.agenda.labels import agenda_kind_label, interaction_facts, moment
-from app.agenda.queries import agenda_item
-from app.agenda.reminders import pending_count
+from app import domains
 from app.editing import RecordGone
-from app.extensions import db, htmx, login_manager
+from app.errors import CSRF_MESSAGE, ERROR_MESSAGES, TAKEN_MEANWHILE, conflict_response, render_error
+from app.extensions import db, login_manager
 from app.fileheaders import protect_file
-from app.i18n import amounts, human_size, money, quantity
+from app.i18n import amounts, human_size, moment, money, quantity
 from app.models import utcnow
-from app.permissions import BUILTIN_ROLES, can
-from app.sales import document_url
+from app.permissions import can, role_label
 from app.storage import storage_origin
 from app.team import list_user_organisations
 from app.timeline import display
@@ -40,32 +38,6 @@ def build_csp(storage_url: str = "") -> str:
         "base-uri 'self'",
         "object-src 'none'",
     ])
-
-
-ERROR_MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
-    403: (_l("Not allowed"), _l("You do not have the right to do this. Ask an administrator of your organisation.")),
-    404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
-    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
-    409: (_l("Not possible any more"), _l("This record has moved on meanwhile (a validated document, for one, cannot be "
-                                          "changed). Reload the page to see where it stands.")),
-    413: (_l("Too large"), _l("What you sent is larger than the allowed size.")),
-    422: (_l("Invalid input"), _l("Some fields need your attention.")),
-    429: (_l("Too many requests"), _l("Please wait a few minutes and try again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error happened on our side. Your data is safe; please try again.")),
-    503: (_l("Temporarily unavailable"), _l("The database is not answering; nothing was saved and your text is still "
-                                            "in the form. Try again in a moment.")),
-}
-TAKEN_MEANWHILE = _l("Someone else saved the same thing (a name or a number) meanwhile, so nothing was saved. "
-                     "Reload the page to see it, then try again if you still need to.")
-CSRF_MESSAGE = _l("This form has expired or was sent from elsewhere. Reload the page and try again.")
-
-
-def role_label(role) -> str:
-    """The name to show for a role: the translated label of a built-in one, or its own name."""
-    if role.key in BUILTIN_ROLES:
-        return str(BUILTIN_ROLES[role.key][0])
-    return role.name
 
 
 def nav_organisations():
@@ -91,10 +63,12 @@ def day_label(moment) -> str:
     return format_date(day, "full")
 
 
-def reminder_count() -> int:
-    """The signed-in member's reminders waiting in the app (the agenda's badge)."""
+def nav_links(menu: str | None = None) -> list:
+    """The menu entries of the registered domains that the viewer may open (``menu``: a drop-down's, or the bar's)."""
     viewer = g.get("viewer")
-    return pending_count(viewer.user_id) if viewer is not None and viewer.can("agenda.read") else 0
+    if viewer is None:
+        return []
+    return [link for link in domains.nav_links() if link.menu == menu and (link.right is None or viewer.can(link.right))]
 
 
 def web_link(url: str) -> str:
@@ -102,17 +76,9 @@ def web_link(url: str) -> str:
     return url if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else ""
 
 
-def render_error(code: int, message=None):
-    title, default = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
-    template = "_htmx/error.html" if htmx else "errors/error.html"
-    return render_template(template, code=code, title=title, message=message or default), code
-
-
-def conflict_response(message=None):
-    """409: the record moved on meanwhile. For htmx the message goes to ``#flash`` and the form stays as typed."""
-    body, code = render_error(409, message)
-    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if htmx else {}
-    return body, code, headers
+# Macros every page may call (a context processor, not a top-level import: a block rendered alone sees them).
+CORE_MACROS = {"forms": "_macros/forms.html", "timeline": "timeline/_macros.html", "views": "_macros/views.html",
+               "picker": "_macros/picker.html"}
 
 
 def register_web(app: Flask) -> None:
@@ -232,14 +198,8 @@ def register_web(app: Flask) -> None:
     @app.context_processor
     def _form_macros():
         # A context processor (not a top-level import) so that fragment blocks rendered alone see it.
-        return {"forms": app.jinja_env.get_template("_macros/forms.html").module,
-                "timeline": app.jinja_env.get_template("timeline/_macros.html").module,
-                "docs": app.jinja_env.get_template("documents/_macros.html").module,
-                "agenda": app.jinja_env.get_template("agenda/_macros.html").module,
-                "views": app.jinja_env.get_template("_macros/views.html").module,
-                "sales": app.jinja_env.get_template("sales/_macros.html").module,
-                "pipeline": app.jinja_env.get_template("pipeline/_macros.html").module,
-                "picker": app.jinja_env.get_template("_macros/picker.html").module}
+        templates = {**CORE_MACROS, **domains.macros()}  # the domains' macros too (docs, agenda, sales…)
+        return {name: app.jinja_env.get_template(template).module for name, template in templates.items()}
 
     app.jinja_env.filters["web_link"] = web_link
     app.jinja_env.filters["moment"] = moment
@@ -248,12 +208,12 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["amounts"] = amounts
     app.jinja_env.filters["quantity"] = quantity
     app.jinja_env.tests["can_do"] = can
+    app.jinja_env.filters.update(domains.template_filters())
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
-        interaction_facts=interaction_facts, agenda_kind_label=agenda_kind_label,
-        kind_icon=lambda kind: display.KIND_ICONS.get(kind, "•"), local_day=local_day, day_label=day_label,
-        current_viewer=lambda: g.get("viewer"), reminder_count=reminder_count, agenda_item=agenda_item,
-        document_url=document_url,
+        kind_icon=display.kind_icon, local_day=local_day, day_label=day_label,
+        current_viewer=lambda: g.get("viewer"), nav_links=nav_links, slot=domains.slot,
     )
+    app.jinja_env.globals.update(domains.template_globals())
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,
                                  get_locale=get_locale)

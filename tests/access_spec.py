@@ -261,7 +261,7 @@ SPEC = (
                 "thirdparty_tag": {"tag_id": TAG}, **BY_OWNER})),
     _tenant("thirdparties.show", "/thirdparties/<uuid:thirdparty_id>", ["GET"], "thirdparty.read", Case(
         fragment=True, args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,)),
-            query_params=("kind", "person", "since", "until", "text", "before", "day")),
+            query_params=("kind", "person", "since", "until", "text", "before", "day", "panel")),
     _tenant("thirdparties.edit", "/thirdparties/<uuid:thirdparty_id>/edit", ["GET"], "thirdparty.update", Case(
         args={"thirdparty_id": thirdparty()}, hidden_without=(ONLY_MINE,))),
     _tenant("thirdparties.update", "/thirdparties/<uuid:thirdparty_id>/edit", ["POST"], "thirdparty.update", Case(
@@ -433,7 +433,8 @@ SPEC = (
             query_params=("q", "folder", "tag", "type", "uploader", "since", "until", "page", "contact")),
     _tenant("documents.upload", "/documents/customers/<uuid:thirdparty_id>", ["POST"], "document.upload", Case(
         args={"thirdparty_id": thirdparty()}, form={"folder": "Scans", "contact_id": contact(), "files": Ref("file", "pdf"),
-                                                    "idempotency_key": "security-suite-upload", "activity_id": activity()},
+                                                    "idempotency_key": "security-suite-upload", "about_type": "activity",
+                                                    "about_id": activity()},
         form_class=UploadForm, hidden_without=(ONLY_MINE,),
         writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"document": {"thirdparty_id": thirdparty(), "contact_id": contact(), "folder": "Scans",
@@ -441,14 +442,14 @@ SPEC = (
                 **BY_OWNER}),
         Case("attached to an invoice", args={"thirdparty_id": thirdparty()},
              form={"folder": "Invoices", "files": Ref("file", "pdf"), "idempotency_key": "security-suite-upload-invoice",
-                   "sales_document_id": Ref("invoice")},
+                   "about_type": "sales_document", "about_id": Ref("invoice")},
              form_class=UploadForm, hidden_without=(ONLY_MINE, "invoice.read"),  # an invoice one may not read is not found
              writes={"document": {INSERT}, "document_version": {INSERT}, **TIMELINE, **AUDIT},
              pinned={"document": {"thirdparty_id": thirdparty(), "object_type": "sales_document", "object_id": Ref("invoice")},
                      **BY_OWNER})),
     _tenant("documents.upload_version", "/documents/<uuid:document_id>/versions", ["POST"], "document.upload", Case(
         args={"document_id": document()}, form={"files": Ref("file", "png"), "idempotency_key": "security-suite-version"},
-        form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id", "activity_id"),
+        form_class=UploadForm, hidden_without=(ONLY_MINE,), ignored=("folder", "contact_id", "about_type", "about_id"),
         writes={"document": {"current_version_id", "version_count", "size", "mime", "updated_at", "version"},
                 "document_version": {INSERT}, **TIMELINE, **AUDIT},
         pinned={"document_version": {"document_id": document(), "number": 3, "uploaded_by_id": user("owner")}, **BY_OWNER})),
@@ -729,11 +730,11 @@ SPEC = (*SPEC, *SSO_SPEC)
 # Endpoints served by Flask itself, outside the spec.
 UNSPECIFIED_ENDPOINTS = frozenset({"static"})
 
-# The rights of each built-in role as the product defines them, written out here on purpose: a change
-# to app/permissions.py must be made in both places (test_builtin_roles_match_the_spec).
+# The rights of each built-in role as the product defines them, written out here on purpose: a change to the core's
+# or a domain's defaults (app/permissions.py, Domain.role_rights) must be made in both places
+# (test_builtin_roles_match_the_spec). Tickets, projects, e-mail, exports and GDPR bring their rights with them.
 _READS = ("thirdparty.read", "thirdparty.read_all", "quote.read", "order.read", "invoice.read", "payment.read",
-          "contract.read", "document.read", "agenda.read", "agenda.read_all", "ticket.read", "project.read",
-          "mail.read", "report.read", "audit.read")
+          "contract.read", "document.read", "agenda.read", "agenda.read_all", "report.read", "audit.read")
 ROLE_RIGHTS = {
     "owner": "*",
     "admin": "*",
@@ -741,15 +742,14 @@ ROLE_RIGHTS = {
         "thirdparty.read", "thirdparty.create", "thirdparty.update", "contact.create", "contact.update", "note.create",
         "quote.read", "quote.create", "quote.validate", "order.read", "order.create", "invoice.read", "payment.read",
         "contract.read", "contract.create", "document.read", "document.upload", "document.download", "agenda.read",
-        "agenda.create", "ticket.read", "project.read", "mail.read", "mail.send", "report.read"}),
+        "agenda.create", "report.read"}),
     "support": frozenset({
         "thirdparty.read", "thirdparty.read_all", "contact.create", "contact.update", "note.create", "document.read",
-        "document.upload", "document.download", "agenda.read", "agenda.create", "ticket.read", "ticket.create",
-        "project.read", "mail.read", "mail.send", "order.read", "contract.read"}),
+        "document.upload", "document.download", "agenda.read", "agenda.create", "order.read", "contract.read"}),
     "accounting": frozenset({
         "thirdparty.read", "thirdparty.read_all", "thirdparty.update", "note.create", "quote.read", "order.read",
         "invoice.read", "invoice.create", "invoice.validate", "payment.read", "payment.create", "contract.read",
-        "contract.create", "document.read", "document.download", "report.read", "export.run"}),
+        "contract.create", "document.read", "document.download", "report.read"}),
     "readonly": frozenset(_READS),
 }
 # The seeded group gives its members this right (the "grouped" actor: read-only role plus the group).

@@ -28,7 +28,7 @@ from markupsafe import escape
 from sqlalchemy import text
 from wtforms.fields.core import UnboundField
 
-from app import customfields, numbering, tags
+from app import customers, customfields, numbering, tags
 from app.admin.roles import get_group, save_group, update_role
 from app.admin.services import update_settings
 from app.agenda.services import log_interaction, plan
@@ -1117,13 +1117,13 @@ def _store_everywhere(app, world, payloads) -> None:
             found = customfields.get_field(a.objects[("field", key)])
             customfields.save_field(found, entity=found.entity, label=mix(80), field_type=found.field_type,
                                     choices=choices, required=False, show_in_list=found.show_in_list)
-        tp = tp_services.get_thirdparty(viewer, a.objects[("thirdparty", "")])
+        tp = customers.get_thirdparty(viewer, a.objects[("thirdparty", "")])
         values = {**tp_services.snapshot(tp), "name": mix(200), "vat_number": mix(32), "website": mix(255),
                   "description": mix(), "addresses": [[mix(40), mix(), mix(20), mix(100), "FR"]],
                   "phones": [[mix(40), mix(40)]], "emails": [[mix(40), mix(254)]],
                   "custom": {"sector": mix(500), "stage": choice}}
         tp_services.update_thirdparty(viewer, tp, values, version=tp.version, base=None)
-        person = contact_services.get_contact(viewer, a.objects[("contact", "")])
+        person = customers.get_contact(viewer, a.objects[("contact", "")])
         values = {**contact_services.snapshot(person), "first_name": mix(100), "last_name": mix(100),
                   "job_title": mix(120), "description": mix(), "phones": [[mix(40), mix(40)]],
                   "emails": [[mix(40), mix(254)]], "custom": {"hobby": mix(500)}}

@@ -1,4 +1,5 @@
 """Forms of the administration pages."""
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -14,7 +15,7 @@ from app.documents.services import FOLDER_MAX, MAX_DEFAULT_FOLDERS, clean_folder
 from app.forms import MultiCheckboxField, as_choices, email_field, language_field, name_field, timezone_field
 from app.pagination import bounded_int
 from app.permissions import RIGHTS
-from app.timeline.display import KIND_LABELS
+from app.timeline.display import kind_label
 
 # Currencies an organisation may invoice in (ISO 4217); amounts show in each person's number format.
 CURRENCIES = ("EUR", "CHF", "GBP", "USD", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN", "MAD",
@@ -34,7 +35,11 @@ class _RightsForm(FlaskForm):
     name = name_field(_l("Name"), max_length=80)
     description = StringField(_l("Description"), default="", validators=[Optional(), Length(max=255)],
                               render_kw={"maxlength": 255})
-    rights = MultiCheckboxField(_l("Rights"), choices=as_choices(RIGHTS.items()))
+    rights = MultiCheckboxField(_l("Rights"), choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rights.choices = as_choices(RIGHTS.items())  # the rights of the domains this installation has
 
 
 class RoleForm(_RightsForm):
@@ -52,7 +57,7 @@ class SettingsForm(FlaskForm):
     document_folders = TextAreaField(_l("Folders every customer starts with"), render_kw={"rows": 5})
     call_outcomes = TextAreaField(_l("Outcomes offered when a call is logged"), render_kw={"rows": 5})
     agenda_kinds = MultiCheckboxField(_l("Also show in the agenda"),
-                                      choices=as_choices((kind, KIND_LABELS[kind]) for kind in AUTOMATIC_KINDS))
+                                      choices=as_choices((kind, LazyString(kind_label, kind)) for kind in AUTOMATIC_KINDS))
     reminder_minutes = SelectField(_l("Agenda reminders, unless a person chooses otherwise"),
                                    choices=as_choices(LEAD_LABELS.items()), default="30")
     currency = SelectField(_l("Currency of quotes and invoices"), choices=as_choices((c, c) for c in CURRENCIES), default="EUR")

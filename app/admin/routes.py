@@ -13,13 +13,13 @@ from app.agenda.labels import OUTCOMES
 from app.audit.web import client_info, log_denied
 from app.auth.emails import send_invitation_mail
 from app.documents.services import DEFAULT_FOLDERS
+from app.errors import render_error
 from app.extensions import db
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
-from app.permissions import require
+from app.permissions import require, role_label
 from app.sales.dunning import levels, stored_levels
-from app.web import render_error, role_label
 
 
 @bp.errorhandler(grants.GrantRefused)

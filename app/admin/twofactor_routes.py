@@ -8,10 +8,10 @@ from app import team
 from app.admin import bp
 from app.audit.web import client_info, log_denied
 from app.auth import twofactor
+from app.errors import render_error
 from app.htmx import redirect_to
 from app.mail import send_mail
 from app.permissions import require
-from app.web import render_error
 
 
 @bp.post("/members/<uuid:membership_id>/two-factor/reset")

@@ -1,10 +1,11 @@
 """How agenda items read, in one place for the form, the timeline and the card."""
 from datetime import datetime
 
-from flask_babel import format_date, format_time
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from app.agenda import recurrence
+from app.i18n import moment
 
 KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("E-mail"), "letter": _l("Letter")}
 DIRECTION_LABELS = {"outbound": _l("We reached out"), "inbound": _l("They reached us")}
@@ -60,12 +61,6 @@ def describe_rule(rule: str) -> str:
     if until:
         return str(_l("%(repeat)s, until %(date)s", repeat=label, date=format_date(until, "medium")))
     return label
-
-
-def moment(value: datetime, all_day: bool = False, date_format: str = "medium") -> str:
-    """An instant as people read it in their zone and language: "Mar 4, 2030 10:00 AM", or the day alone."""
-    day = format_date(value, date_format)
-    return day if all_day else f"{day} {format_time(value, 'short')}"
 
 
 def _when(payload: dict) -> str:

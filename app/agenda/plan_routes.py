@@ -6,7 +6,7 @@ from app.agenda import bp, ical, queries, services
 from app.agenda.forms import PlanForm, edit_form, offer_people, plan_form
 from app.agenda.labels import PLAN_LABELS
 from app.agenda.routes import back_to, check_others, contact_of, preselected_contact
-from app.contacts.services import list_contacts_of
+from app.customers import get_thirdparty, list_contacts_of
 from app.documents import services as documents
 from app.documents.filetypes import content_disposition
 from app.documents.forms import upload_form
@@ -15,7 +15,6 @@ from app.forms import viewer_zone
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.permissions import require
 from app.team import list_members
-from app.thirdparties.services import get_thirdparty
 
 
 def _page(tp, form, status=200, import_error=None):
@@ -145,7 +144,7 @@ def show_item(activity_id):
     box = documents.card_box(g.viewer, thirdparty_id=item.thirdparty_id, about=("activity", item.id), limit=50)
     return render_page("agenda/item.html", item=item, customers=queries.customer_names([item.thirdparty_id]),
                        people=queries.people_of(item), attached=box["documents"], attached_count=box.get("document_count", 0),
-                       upload=upload_form(item.contact_id, activity_id=item.id), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],
+                       upload=upload_form(item.contact_id, about=("activity", item.id)), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],
                        next=queries.Occurrence(item, item.starts_at, item.ends_at))
 
 

@@ -4,12 +4,11 @@ from flask_babel import gettext as _
 
 from app.agenda import bp, services
 from app.agenda.forms import InteractionForm, interaction_form, offer_people
-from app.contacts.services import get_contact, list_contacts_of
+from app.customers import get_contact, get_thirdparty, list_contacts_of
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
 from app.permissions import require
 from app.team import list_members
-from app.thirdparties.services import get_thirdparty
 
 
 def contact_of(tp, value: str | None):

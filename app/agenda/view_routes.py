@@ -8,13 +8,14 @@ from app import saved_views
 from app.agenda import bp, feeds, queries, reminders
 from app.agenda.forms import ReminderSettingsForm
 from app.agenda.labels import KIND_LABELS, PLAN_LABELS, STATE_LABELS, VIEW_LABELS
+from app.customers import get_thirdparty
 from app.extensions import db
 from app.forms import SavedViewForm, local_to_utc, parse_uuid, viewer_zone
 from app.htmx import redirect_to, render_page
 from app.models import Membership
 from app.permissions import require
 from app.team import list_members
-from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
+from app.thirdparties.services import ListQuery, list_thirdparties
 
 LIST_DAYS = 30
 # What a saved view of the agenda keeps: how it is shown and filtered, never the date (it opens on today).

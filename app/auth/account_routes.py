@@ -10,8 +10,8 @@ from app.audit.web import client_info
 from app.auth import bp, services
 from app.auth.forms import AccountForm, ChangePasswordForm
 from app.auth.passwords import verify_password
+from app.errors import render_error
 from app.htmx import redirect_to, render_page
-from app.web import render_error
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from app.auth import bp, services
 from app.auth.forms import JoinForm
 from app.auth.signin import start_signed_in
 from app.htmx import redirect_to, render_page
-from app.web import role_label
+from app.permissions import role_label
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

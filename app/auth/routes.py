@@ -18,11 +18,11 @@ from app.auth.forms import (
     SignupForm,
 )
 from app.auth.signin import finish_sign_in, safe_next
+from app.errors import render_error
 from app.forms import SLUG_MESSAGES, supported_language
 from app.htmx import redirect_to, render_page
 from app.team import TeamError, create_organisation
 from app.tenancy import slug_problem
-from app.web import render_error
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -12,10 +12,10 @@ from app.audit.web import client_info
 from app.auth import bp, twofactor
 from app.auth.signin import DEVICE_COOKIE, PENDING_KEY, forget_pending, open_session, pending_user, safe_next
 from app.auth.twofactor_forms import DisableForm, RegenerateCodesForm, SetupForm, SignInCodeForm
+from app.errors import render_error
 from app.extensions import htmx
 from app.htmx import redirect_to, render_page
 from app.permissions import MEMBER_CHECKS
-from app.web import render_error
 
 SETUP_KEY, SHOWN_KEY = "two_factor_setup", "recovery_codes"  # in the signed session, both sealed (twofactor.seal)
 SHOWN_MAX_AGE = timedelta(minutes=10)

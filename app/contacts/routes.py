@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from app import customfields
 from app.contacts import bp, services
 from app.contacts.forms import CHANNEL_LABELS, ContactForm, form_data
+from app.customers import get_contact, get_thirdparty
 from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
 from app.pagination import page_number
 from app.permissions import require
 from app.thirdparties.forms import fill_custom_fields, with_custom_fields
-from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
+from app.thirdparties.services import ListQuery, list_thirdparties
 from app.timeline.forms import composer_form
 from app.timeline.views import timeline_context
 
@@ -24,7 +25,7 @@ def _form(formdata=None, data=None):
 
 def _contact_or_404(contact_id):
     """:raise 404: unless the contact exists here and the viewer may see its third party."""
-    return services.get_contact(g.viewer, contact_id) or abort(404)
+    return get_contact(g.viewer, contact_id) or abort(404)
 
 
 def _thirdparty_or_404(value):

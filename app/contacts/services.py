@@ -1,40 +1,23 @@
 """Contacts: visible through their third party; created, edited, moved and archived with history."""
-import uuid
 
 from sqlalchemy import select
 
 from app.audit.chain import changes_of
+from app.customers import list_contacts_of, visible_contacts  # noqa: F401 (the contact pages use both)
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Channel, Contact, ThirdParty, utcnow
 from app.pagination import page_of, split_page
 from app.permissions import Viewer
-from app.thirdparties.services import visible
 from app.timeline.services import escape_like, record_event
 
 FIELDS = ("first_name", "last_name", "job_title", "preferred_language", "preferred_channel", "consent_email",
           "consent_phone", "description", "custom")
 
 
-def _visible(stmt, viewer: Viewer):
-    return visible(stmt.join(ThirdParty, (ThirdParty.tenant_id == Contact.tenant_id) & (ThirdParty.id == Contact.thirdparty_id)),
-                   viewer)
-
-
-def get_contact(viewer: Viewer, contact_id: uuid.UUID) -> Contact | None:
-    """The contact if it exists here and ``viewer`` may see its third party."""
-    return db.session.scalar(_visible(select(Contact).where(Contact.id == contact_id), viewer))
-
-
-def list_contacts_of(thirdparty_id: uuid.UUID, *, archived: bool = False) -> list[Contact]:
-    stmt = select(Contact).where(Contact.thirdparty_id == thirdparty_id)
-    stmt = stmt.where(Contact.archived_at.is_not(None) if archived else Contact.archived_at.is_(None))
-    return db.session.scalars(stmt.order_by(Contact.last_name, Contact.first_name)).all()
-
-
 def search_contacts(viewer: Viewer, text: str, *, page: int = 1) -> tuple[list[Contact], bool]:
     """Contacts whose name, e-mail, phone or job matches ``text``, among those ``viewer`` may see."""
-    stmt = _visible(select(Contact), viewer).where(Contact.archived_at.is_(None))
+    stmt = visible_contacts(select(Contact), viewer).where(Contact.archived_at.is_(None))
     if text:
         stmt = stmt.where(Contact.search_text.like(f"%{escape_like(text.lower())}%", escape="\\"))
     stmt = stmt.order_by(Contact.last_name, Contact.first_name, Contact.id)

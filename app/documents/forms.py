@@ -22,8 +22,10 @@ class UploadForm(FlaskForm):
     folder = StringField(_l("Folder"), filters=[_strip], validators=[Length(max=FOLDER_MAX)],
                          render_kw={"list": "folder-names", "autocomplete": "off"})
     contact_id = HiddenField()
-    activity_id = HiddenField()  # attached to an agenda item (a meeting's minutes, an appointment's papers)
-    sales_document_id = HiddenField()  # or to a quote, an order, an invoice, a contract (the signed copy, a delivery note)
+    # Attached to a record of another domain: an agenda item (a meeting's minutes), a quote or an invoice (the signed
+    # copy)… The domain of ``about_type`` says whether the viewer may attach to it (hook "document_subject").
+    about_type = HiddenField()
+    about_id = HiddenField()
     idempotency_key = HiddenField()
 
     def chosen_files(self) -> list:
@@ -34,9 +36,11 @@ class UploadForm(FlaskForm):
             raise ValidationError(_l("Choose at least one file."))
 
 
-def upload_form(contact_id=None, folder: str = "", activity_id=None, sales_document_id=None) -> UploadForm:
-    return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, activity_id=str(activity_id or ""),
-                      sales_document_id=str(sales_document_id or ""), idempotency_key=new_key())
+def upload_form(contact_id=None, folder: str = "", about: tuple | None = None) -> UploadForm:
+    """The upload form; ``about``: (type, id) of the record the files are attached to."""
+    about_type, about_id = about or ("", "")
+    return UploadForm(formdata=None, contact_id=str(contact_id or ""), folder=folder, about_type=about_type,
+                      about_id=str(about_id), idempotency_key=new_key())
 
 
 class DocumentForm(FlaskForm):

@@ -4,24 +4,19 @@
 from flask import abort, current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 
-from app import tags
-from app.agenda import queries as agenda_queries
+from app import domains, tags
 from app.bodylimits import body_limit
-from app.contacts.services import get_contact, list_contacts_of
+from app.customers import get_contact, get_thirdparty, list_contacts_of
 from app.documents import bp, delivery, services, uploads
 from app.documents.forms import DocumentForm, UploadForm, upload_form
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import as_choices, day_start, parse_uuid
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.idempotency import new_key
-from app.models import SALES_KINDS
 from app.pagination import page_number
 from app.permissions import require
-from app.sales import document_url
-from app.sales import queries as sales_queries
 from app.storage import StorageError, get_storage
 from app.team import list_members
-from app.thirdparties.services import get_thirdparty
 
 
 def _query(thirdparty_id=None, *, trash=False) -> services.DocumentQuery:
@@ -109,16 +104,11 @@ def upload(thirdparty_id):
         if contact is None or contact.thirdparty_id != tp.id:
             abort(404)
     about, back = None, None
-    if form.activity_id.data:  # an agenda item of this customer the viewer may see, else not found
-        item = agenda_queries.get_item(g.viewer, parse_uuid(form.activity_id.data) or abort(404))
-        if item is None or item.thirdparty_id != tp.id:
+    if form.about_type.data:  # a record of this customer the viewer may see (its domain says), else not found
+        subject = domains.first("document_subject", g.viewer, form.about_type.data, parse_uuid(form.about_id.data))
+        if subject is None or subject.thirdparty_id != tp.id:
             abort(404)
-        about, back = ("activity", item.id), url_for("tenant.agenda.show_item", activity_id=item.id)
-    elif form.sales_document_id.data:  # a quote, order, invoice or contract of this customer the viewer may read
-        doc = sales_queries.get_document(g.viewer, parse_uuid(form.sales_document_id.data) or abort(404), SALES_KINDS)
-        if not sales_queries.readable(g.viewer, doc) or doc.thirdparty_id != tp.id:
-            abort(404)
-        about, back = ("sales_document", doc.id), document_url(doc)
+        about, back = (form.about_type.data, subject.id), subject.url
     return _receive(tp, form, contact, about=about, back=back)
 
 
@@ -183,11 +173,10 @@ def show(document_id):
 
 
 def _attached_to(document):
-    """The sales document a document is attached to, when the viewer may read it (agenda items link by id)."""
-    if document.object_type != "sales_document" or not document.object_id:
+    """The record a document is attached to (label and address), when the viewer may see it (its domain says)."""
+    if not document.object_type or not document.object_id:
         return None
-    doc = sales_queries.get_document(g.viewer, document.object_id, SALES_KINDS)
-    return doc if sales_queries.readable(g.viewer, doc) else None
+    return domains.first("document_subject", g.viewer, document.object_type, document.object_id)
 
 
 def _document_page(document, *, upload_errors=(), status=200):

@@ -8,12 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import aliased
 
+from app.customers import visible
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
 from app.pagination import page_of, split_page
 from app.permissions import Viewer
-from app.thirdparties.services import visible
 from app.timeline.services import escape_like, record_event
 
 TRASH_DAYS = 30

@@ -6,7 +6,7 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
 from app.agenda.routes import contact_of
-from app.contacts.services import get_contact, list_contacts_of
+from app.customers import get_contact, get_thirdparty, list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import parse_uuid
 from app.htmx import redirect_to, render_page
@@ -21,7 +21,7 @@ from app.pipeline.stages import ensure_stages, list_stages
 from app.sales import queries as sales_queries
 from app.sales import states as sales_states
 from app.team import list_members
-from app.thirdparties.services import ListQuery, get_thirdparty, list_thirdparties
+from app.thirdparties.services import ListQuery, list_thirdparties
 
 
 def opportunity_or_404(opportunity_id):

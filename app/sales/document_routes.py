@@ -6,8 +6,9 @@ from functools import partial
 from flask import abort, current_app, flash, g, make_response, request, url_for
 from flask_babel import gettext as _
 
+from app import domains
 from app.agenda.routes import contact_of
-from app.contacts.services import list_contacts_of
+from app.customers import get_thirdparty, list_contacts_of
 from app.documents import services as documents
 from app.documents.filetypes import content_disposition
 from app.documents.forms import upload_form
@@ -17,12 +18,10 @@ from app.htmx import redirect_to, render_blocks, render_page
 from app.idempotency import new_key
 from app.pagination import page_number
 from app.permissions import require
-from app.pipeline import services as pipeline
 from app.sales import BOOKS, Book, bp, contracts, document_url, money, payments, products, queries, services, shipments, states
 from app.sales import pdf as printing
 from app.sales.forms import RefuseForm, document_form, line_form
 from app.sales.labels import BOOK_TITLES, KIND_LABELS, METHOD_LABELS, NEW_TITLES, PERIOD_LABELS
-from app.thirdparties.services import get_thirdparty
 
 
 def document_or_404(book: Book, document_id):
@@ -78,7 +77,7 @@ def _opportunity_of(tp, value: str | None):
     """The customer's opportunity a link or form names: None when none is named, 404 when it is not theirs."""
     if not value:
         return None
-    opportunity = pipeline.get_opportunity(g.viewer, parse_uuid(value))
+    opportunity = domains.first("opportunity", g.viewer, parse_uuid(value))  # the pipeline's, when it is here
     if opportunity is None or opportunity.thirdparty_id != tp.id:
         abort(404)
     return opportunity
@@ -113,9 +112,9 @@ def show(book: Book, document_id, line_form_=None, status=200, refuse_form=None,
         kind_labels=KIND_LABELS, period_labels=PERIOD_LABELS, can_make=services.can_make,
         renewable=contracts.renewable(doc), can_ship=doc.kind == "order" and doc.status in ("validated", "partial"),
         form_key=new_key(),  # one-click forms: a double tap makes one document, not two
-        opportunity=pipeline.get_opportunity(g.viewer, doc.opportunity_id) if doc.opportunity_id else None,
+        opportunity=domains.first("opportunity", g.viewer, doc.opportunity_id) if doc.opportunity_id else None,
         attached=documents.card_box(g.viewer, thirdparty_id=doc.thirdparty_id, about=("sales_document", doc.id), limit=50),
-        upload=upload_form(doc.contact_id, sales_document_id=doc.id), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],
+        upload=upload_form(doc.contact_id, about=("sales_document", doc.id)), max_bytes=current_app.config["DOCUMENT_MAX_BYTES"],
     )
 
 
@@ -199,7 +198,7 @@ def delete_line(book: Book, document_id, line_id):
 @bp.errorhandler(services.SalesError)
 def _changed_meanwhile(error):
     """A step the document's state refused after its lock: someone validated or deleted it meanwhile (409)."""
-    from app.web import conflict_response
+    from app.errors import conflict_response
 
     return conflict_response(str(error.message))
 

@@ -3,12 +3,12 @@
 from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 
+from app.customers import get_thirdparty
 from app.htmx import redirect_to, render_page
 from app.idempotency import new_key
 from app.permissions import require
 from app.sales import bp, payments, services
 from app.sales.forms import PaymentForm
-from app.thirdparties.services import get_thirdparty
 
 
 def _page(tp, form, invoices, status=200, error=None):

@@ -6,11 +6,10 @@ from app.audit.web import client_info
 from app.forms import as_choices, parse_uuid
 from app.htmx import redirect_to, render_page
 from app.models import Role
-from app.permissions import require
+from app.permissions import require, role_label
 from app.sso import admin_bp, crypto, settings
 from app.sso.forms import ProviderForm, parse_domains
 from app.sso.providers import ProviderError, org_key, read_discovery
-from app.web import role_label
 
 
 def _form(row, roles: list[Role]) -> ProviderForm:

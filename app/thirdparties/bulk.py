@@ -3,11 +3,12 @@ import uuid
 
 from sqlalchemy import select
 
+from app.customers import visible
 from app.editing import lock_all
 from app.extensions import db
 from app.models import SalesRep, ThirdParty, ThirdPartyTag, utcnow
 from app.permissions import Viewer
-from app.thirdparties.services import reps_by_thirdparty, tags_by_thirdparty, visible
+from app.thirdparties.services import reps_by_thirdparty, tags_by_thirdparty
 from app.timeline.services import record_event
 
 

@@ -4,20 +4,15 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app import customfields, saved_views, tags
-from app.agenda import queries as agenda_queries
-from app.agenda import services as agenda
-from app.agenda.labels import LAST_CONTACT_LABELS
-from app.contacts.services import list_contacts_of
-from app.documents import services as documents
+from app import customfields, domains, saved_views, tags
+from app.card import load_panels
+from app.customers import get_thirdparty, list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
 from app.pagecache import cached_page
 from app.pagination import page_number, url_int
 from app.permissions import require
-from app.pipeline import services as pipeline
-from app.sales import queries as sales
 from app.team import get_member, list_members
 from app.thirdparties import bp, bulk, services
 from app.thirdparties.forms import BulkForm, ThirdPartyForm, fill_custom_fields, form_data, with_custom_fields
@@ -33,8 +28,7 @@ def _list_query() -> services.ListQuery:
     return services.ListQuery(
         text=args.get("q", "").strip()[:100], kind=args.get("kind", ""), tag_id=parse_uuid(args.get("tag")),
         rep_id=parse_uuid(args.get("rep")), status=args.get("status", "active"), custom=custom,
-        last_contact=args.get("contacted", "") if g.viewer.can("agenda.read") else "",
-        next_action=args.get("planned", "") if g.viewer.can("agenda.read") else "",
+        conditions=tuple(c for found in domains.call("customer_list_conditions", g.viewer, args) for c in found),
         sort=args.get("sort", "name"), page=page_number(args),
     )
 
@@ -49,15 +43,19 @@ def _form(formdata=None, data=None):
 
 def _thirdparty_or_404(thirdparty_id):
     """:raise 404: unless the third party exists here and the viewer may see it."""
-    return services.get_thirdparty(g.viewer, thirdparty_id) or abort(404)
+    return get_thirdparty(g.viewer, thirdparty_id) or abort(404)
 
 
-# What a saved view of the list keeps: its filters and sort, never the page.
-VIEW_PARAMS = {"q", "kind", "tag", "rep", "status", "sort", "contacted", "planned"}
+# What a saved view of the list keeps: its filters and sort (the domains' filters too), never the page.
+VIEW_PARAMS = {"q", "kind", "tag", "rep", "status", "sort"}
 
 
 def _kept_in_views(key: str) -> bool:
-    return key in VIEW_PARAMS or key.startswith("cf_")
+    return key in VIEW_PARAMS or key.startswith("cf_") or key in _domain_params()
+
+
+def _domain_params() -> set:
+    return {param for params in domains.call("customer_list_params") for param in params}
 
 
 
@@ -80,15 +78,17 @@ def _list_page(view_form=None, status=200, block="results"):
         tags_of=services.tags_by_thirdparty(ids), all_tags=tags.list_tags(), members=list_members(),
         list_fields=[f for f in customfields.list_fields("thirdparty") if f.show_in_list],
         filter_fields=[f for f in customfields.list_fields("thirdparty") if f.field_type in ("choice", "checkbox", "text")],
-        kinds=services.KINDS, display=customfields.display, **_agenda_facts(ids),
+        kinds=services.KINDS, display=customfields.display, list_facts=_list_facts(ids),
+        domain_filtered=any(request.args.get(param) for param in _domain_params()),
     )
 
 
-def _agenda_facts(ids) -> dict:
-    """The list's "last contact" and "next action" columns, for whoever may read the agenda."""
-    if not g.viewer.can("agenda.read"):
-        return {"last_contacted": None, "next_actions": None}
-    return {"last_contacted": agenda_queries.last_contacted(ids), "next_actions": agenda_queries.next_actions(ids)}
+def _list_facts(ids) -> dict:
+    """What the domains show in the list's own columns (the agenda's last contact and next action), for this page."""
+    facts: dict = {}
+    for found in domains.call("customer_list_facts", g.viewer, ids):
+        facts.update(found)
+    return facts
 
 
 @bp.post("/views")
@@ -136,23 +136,18 @@ def create():
 @require("thirdparty.read")
 @cached_page
 def show(thirdparty_id):
-    """The card: key facts, details, contacts, notes and the timeline."""
+    """The card: key facts, the note box and the timeline, and the panels the domains add (contacts, sales…)."""
     tp = _thirdparty_or_404(thirdparty_id)
     context = timeline_context(g.viewer, tp, endpoint=".show", thirdparty_id=tp.id)
-    fields = customfields.list_fields("thirdparty")
     members, contacts, all_tags = list_members(), list_contacts_of(tp.id), tags.list_tags()
     names = {str(m.id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts} | \
         {str(t.id): t.name for t in all_tags}
     return render_page(
         "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(g.viewer, tp),
-        tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names,
-        members={m.id: m for m in members}, contacts=contacts, fields=fields,
-        display=customfields.display, pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS,
-        note_form=composer_form(), **documents.card_box(g.viewer, thirdparty_id=tp.id), **context,
-        **sales.card_box(g.viewer, tp.id), **pipeline.card_box(g.viewer, tp.id),
-        last_contacts=agenda.last_contacts(tp.id) if g.viewer.can("agenda.read") else None,
-        next_action=agenda_queries.next_action(tp.id) if g.viewer.can("agenda.read") else None,
-        last_contact_labels=LAST_CONTACT_LABELS,
+        tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names, members={m.id: m for m in members},
+        contacts=contacts, fields=customfields.list_fields("thirdparty"), display=customfields.display,
+        pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS, note_form=composer_form(),
+        panels=load_panels(g.viewer, tp), shown_panel=request.args.get("panel", ""), **context,
     )
 
 

@@ -4,17 +4,16 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from app import customfields
-from app.agenda import queries as agenda_queries
 from app.audit.chain import changes_of
+from app.customers import visible
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
 from app.numbering import next_code
 from app.pagination import page_of, split_page
-from app.permissions import Viewer, only_mine
+from app.permissions import Viewer
 from app.timeline.services import escape_like, record_event, visible_to
 
 SORTS = {
@@ -29,19 +28,6 @@ EDITABLE = ("name", "is_customer", "is_prospect", "is_supplier", "vat_number", "
             "addresses", "phones", "emails", "tag_ids", "rep_ids")
 
 
-def visible(stmt, viewer: Viewer):
-    """Restrict a query on ThirdParty to what ``viewer`` may see ("all customers" or "only mine")."""
-    condition = only_mine(viewer, ThirdParty.tenant_id, ThirdParty.id)
-    return stmt if condition is None else stmt.where(condition)
-
-
-def get_thirdparty(viewer: Viewer, thirdparty_id: uuid.UUID) -> ThirdParty | None:
-    """The third party if it exists in this tenant and ``viewer`` may see it."""
-    stmt = select(ThirdParty).where(ThirdParty.id == thirdparty_id).options(
-        selectinload(ThirdParty.addresses), selectinload(ThirdParty.channels), selectinload(ThirdParty.reps))
-    return db.session.scalar(visible(stmt, viewer))
-
-
 @dataclass(frozen=True)
 class ListQuery:
     text: str = ""
@@ -50,8 +36,7 @@ class ListQuery:
     rep_id: uuid.UUID | None = None
     status: str = "active"
     custom: dict = field(default_factory=dict)
-    last_contact: str = ""  # agenda facts: "90" (not contacted for 90 days), "never"
-    next_action: str = ""  # "none" (nothing planned), "overdue"
+    conditions: tuple = ()  # the domains' own filters (the agenda's "not contacted for 90 days"…), as SQL conditions
     sort: str = "name"
     page: int = 1
 
@@ -73,10 +58,8 @@ def list_thirdparties(viewer: Viewer, query: ListQuery) -> tuple[list[ThirdParty
         stmt = stmt.where(ThirdParty.archived_at.is_(None))
     elif query.status == "archived":
         stmt = stmt.where(ThirdParty.archived_at.is_not(None))
-    if query.last_contact in agenda_queries.CONTACT_FILTERS:
-        stmt = stmt.where(agenda_queries.contact_condition(query.last_contact))
-    if query.next_action in agenda_queries.ACTION_FILTERS:
-        stmt = stmt.where(agenda_queries.action_condition(query.next_action))
+    for condition in query.conditions:
+        stmt = stmt.where(condition)
     choice_keys = {f.key for f in customfields.list_fields("thirdparty") if f.field_type == "choice"} if query.custom else set()
     for key, value in query.custom.items():
         stmt = stmt.where(custom_matches(ThirdParty.custom, key, value, exact=key in choice_keys))

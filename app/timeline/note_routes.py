@@ -6,12 +6,11 @@ from flask_babel import gettext as _
 
 from app.audit.web import log_denied
 from app.auth.signin import safe_next
-from app.contacts.services import get_contact
+from app.customers import get_contact, get_thirdparty
 from app.editing import EditConflict
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.idempotency import new_key
 from app.permissions import require
-from app.thirdparties.services import get_thirdparty
 from app.timeline import bp, notes
 from app.timeline.forms import NoteEditForm, NoteForm, composer_form
 from app.timeline.services import note_event

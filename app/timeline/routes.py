@@ -7,11 +7,11 @@ from flask import Response, abort, current_app, g, render_template, request, str
 from flask_login import current_user
 
 from app.auth.sessions import load_session
+from app.customers import get_thirdparty
 from app.extensions import db
 from app.models import utcnow
 from app.permissions import load_viewer, require
 from app.tenancy import set_scope
-from app.thirdparties.services import get_thirdparty
 from app.timeline import bp, live
 from app.timeline.services import events_after
 from app.timeline.views import decode_cursor, encode_cursor

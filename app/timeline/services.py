@@ -112,8 +112,8 @@ def note_event(note_id: uuid.UUID) -> TimelineEvent | None:
 
 def recent_events(viewer: Viewer, limit: int = 10) -> list[tuple[TimelineEvent, str]]:
     """The latest events of the customers ``viewer`` may see, with each customer's name (dashboard)."""
+    from app.customers import visible
     from app.models import ThirdParty
-    from app.thirdparties.services import visible
 
     stmt = (select(TimelineEvent, ThirdParty.name)
             .join(ThirdParty, (ThirdParty.tenant_id == TimelineEvent.tenant_id) & (ThirdParty.id == TimelineEvent.thirdparty_id))

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from flask import request, url_for
 from flask_babel import get_timezone
 
-from app.agenda.queries import preload_items
+from app import domains
 from app.forms import day_start, parse_uuid
 from app.permissions import Viewer
-from app.timeline.display import KIND_FILTERS
+from app.timeline.display import kind_filters
 from app.timeline.services import TimelineFilter, list_events
 
 
@@ -38,8 +38,8 @@ def decode_cursor(value: str | None):
 
 def parse_filters(args) -> tuple[TimelineFilter, dict]:
     """The timeline filters in a URL, and the cleaned arguments to keep them in links."""
-    kind = args.get("kind", "")
-    kinds = KIND_FILTERS[kind][1] if kind in KIND_FILTERS else ()
+    kind, groups = args.get("kind", ""), kind_filters()
+    kinds = groups[kind][1] if kind in groups else ()
     filters = TimelineFilter(
         kinds=kinds, contact_id=parse_uuid(args.get("person")), since=day_start(args.get("since")),
         until=day_start(args.get("until"), plus_days=1), text=args.get("text", "").strip()[:100],
@@ -55,7 +55,7 @@ def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpo
     filters, kept = parse_filters(request.args)
     before = decode_cursor(request.args.get("before"))
     events, cursor = list_events(viewer, tp.id, filters, before=before, contact_id=contact.id if contact else None)
-    preload_items(events)  # the agenda items shown (a task's done state), in one query
+    domains.call("timeline_page", events)  # what the domains show on rows (a task's done state), in one query each
     next_url = None
     if cursor:
         next_url = url_for(endpoint, **endpoint_args, **kept, before=encode_cursor(cursor),
@@ -66,7 +66,7 @@ def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpo
     floor = encode_cursor(cursor) if cursor else None
     live = not before and not kept and contact is None
     return {
-        "events": events, "next_url": next_url, "filter_args": kept, "kind_filters": KIND_FILTERS,
+        "events": events, "next_url": next_url, "filter_args": kept, "kind_filters": kind_filters(),
         "previous_day": request.args.get("day") if before else None,
         "stream_url": url_for("tenant.timeline.stream", thirdparty_id=tp.id, after=newest, floor=floor) if live else None,
         "timeline_block": "timeline_rows" if before else "timeline_section",

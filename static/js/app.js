@@ -74,3 +74,23 @@
     document.getElementById("timeline-section").scrollIntoView({ behavior: "smooth" });
   });
 })();
+
+// The customer card's tabs on a phone (a form of buttons that reloads with ?panel= without a script): show the
+// chosen panel above the note box, or hide it when its tab is pressed again.
+(function () {
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest ? event.target.closest(".card-tab") : null;
+    if (!tab) return;
+    event.preventDefault();
+    var open = tab.getAttribute("aria-expanded") !== "true";
+    document.querySelectorAll(".card-tab").forEach(function (other) {
+      other.setAttribute("aria-expanded", "false");
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.classList.remove("shown");
+    });
+    if (open) {
+      tab.setAttribute("aria-expanded", "true");
+      document.getElementById(tab.getAttribute("aria-controls")).classList.add("shown");
+    }
+  });
+})();

@@ -442,11 +442,11 @@ def test_documents_are_attached_to_an_agenda_item(app, tenant, owner):
     plan(owner, tenant, other, kind="task", title="Elsewhere", starts="2030-05-06T10:00")
     item, elsewhere = _items(app, tenant)
     page = owner.get(f"/{tenant.slug}/agenda/items/{item.id}").get_data(as_text=True)
-    assert "No documents attached yet" in page and f'name="activity_id" type="hidden" value="{item.id}"' in page
+    assert "No documents attached yet" in page and f'name="about_id" type="hidden" value="{item.id}"' in page
 
     def upload(activity_id, name):
         return owner.post(f"/{tenant.slug}/documents/customers/{tp.id}", {
-            "csrf_token": csrf_from(page), "activity_id": str(activity_id), "folder": "",
+            "csrf_token": csrf_from(page), "about_type": "activity", "about_id": str(activity_id), "folder": "",
             "files": (io.BytesIO(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"), name)},
             content_type="multipart/form-data")
 
@@ -456,7 +456,7 @@ def test_documents_are_attached_to_an_agenda_item(app, tenant, owner):
     assert "minutes.pdf" in page and "Documents (1)" in page
     document_id = re.search(r'/documents/([0-9a-f-]{36})">minutes.pdf', page).group(1)
     document = owner.get(f"/{tenant.slug}/documents/{document_id}").get_data(as_text=True)
-    assert f"/agenda/items/{item.id}" in document and "An agenda item" in document
+    assert f"/agenda/items/{item.id}" in document and "Plant visit" in document  # the item, by its subject
     [event] = events_of(app, tenant, thirdparty_id=tp.id, kind="document_uploaded")
     assert event.payload["about"] == ["activity", str(item.id)]
     # Another customer's agenda item is not found here; nothing is stored.

@@ -93,7 +93,14 @@ def test_create_a_customer_search_it_and_assign_it_in_bulk(app, org, pages, sign
     page.wait_for_url(re.compile(rf"/{SLUG}/thirdparties/[0-9a-f-]{{36}}$"))
     expect(page.locator("#flash")).to_contain_text("Lanificio Bellini & Figli was created with the code")
     expect(page.locator("h1")).to_have_text("Lanificio Bellini & Figli")
-    details = page.locator(".card-details")
+    # On a phone the timeline comes first: the phone numbers are in the header, the rest behind the Details tab.
+    expect(page.locator(".card-header").get_by_role("link", name="☎ +39 015 555 0101")).to_have_attribute(
+        "href", "tel:+390155550101")
+    details = page.locator("#panel-details")
+    expect(details).to_be_hidden()
+    page.locator(".card-tabs").get_by_role("button", name="Details").tap()
+    expect(details).to_be_visible()
+    expect(page.locator(".card-tabs").get_by_role("button", name="Details")).to_have_attribute("aria-expanded", "true")
     expect(details.get_by_role("link", name="+39 015 555 0101")).to_have_attribute("href", "tel:+390155550101")
     expect(details.get_by_role("link", name="+39 015 555 0202")).to_be_visible()
     expect(details).to_contain_text("Warehouse")

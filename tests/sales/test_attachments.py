@@ -13,7 +13,7 @@ from tests.sales.support import validated
 def _attach(browser, tenant, tp, doc, name="Signed copy.pdf"):
     return browser.post(f"/{tenant.slug}/documents/customers/{tp.id}",
                         {"folder": "Invoices", "contact_id": "", "idempotency_key": uuid.uuid4().hex,
-                         "sales_document_id": str(doc.id), "files": [(io.BytesIO(PDF), name)]},
+                         "about_type": "sales_document", "about_id": str(doc.id), "files": [(io.BytesIO(PDF), name)]},
                         content_type="multipart/form-data")
 
 
@@ -21,7 +21,7 @@ def test_a_document_is_attached_to_an_invoice_from_its_page(app, browser, tenant
     tp, other = make_thirdparty(app, tenant, "Studio Valli"), make_thirdparty(app, tenant, "Someone else")
     invoice = validated(app, browser, tenant, tp, "invoice")
     page = browser.get(f"/{tenant.slug}/sales/invoices/{invoice.id}").get_data(as_text=True)
-    assert "Nothing attached yet" in page and f'name="sales_document_id" type="hidden" value="{invoice.id}"' in page
+    assert "Nothing attached yet" in page and f'name="about_id" type="hidden" value="{invoice.id}"' in page
 
     response = _attach(browser, tenant, tp, invoice)
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/sales/invoices/{invoice.id}")
@@ -29,7 +29,7 @@ def test_a_document_is_attached_to_an_invoice_from_its_page(app, browser, tenant
     page = text_of(browser.get(f"/{tenant.slug}/sales/invoices/{invoice.id}").get_data(as_text=True))
     assert "Signed copy.pdf" in page and "Documents (1)" in page
     shown = text_of(browser.get(f"/{tenant.slug}/documents/{document['id']}").get_data(as_text=True))
-    assert re.search(rf"Attached to\s+{invoice.number}", shown)
+    assert re.search(rf"Attached to\s+Invoice {invoice.number}", shown)
 
     # The invoice of another customer is not found: nothing is stored.
     assert _attach(browser, tenant, other, invoice, "Elsewhere.pdf").status_code == 404
