@@ -2,12 +2,14 @@
 applied to a query. The core (timeline, search, the card shell) and every domain read customers through here."""
 import uuid
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Contact, ThirdParty
 from app.permissions import Viewer, only_mine
+from app.web_errors import NotFoundBecause
 
 
 def visible(stmt, viewer: Viewer):
@@ -38,3 +40,28 @@ def list_contacts_of(thirdparty_id: uuid.UUID, *, archived: bool = False) -> lis
     stmt = select(Contact).where(Contact.thirdparty_id == thirdparty_id)
     stmt = stmt.where(Contact.archived_at.is_not(None) if archived else Contact.archived_at.is_(None))
     return db.session.scalars(stmt.order_by(Contact.last_name, Contact.first_name)).all()
+
+
+OUTSIDE_ASSIGNMENT = _l("This customer is not among those assigned to you, so you cannot open it. An administrator can "
+                        "make you one of its sales representatives.")
+
+
+def customer_or_404(viewer: Viewer, thirdparty_id: uuid.UUID) -> ThirdParty:
+    """:raise 404: unless ``viewer`` may see the customer — saying so (without its name) when it exists in their own
+    organisation but is outside their assignment ("only mine")."""
+    tp = get_thirdparty(viewer, thirdparty_id)
+    if tp is not None:
+        return tp
+    if not viewer.sees_all("thirdparty") and db.session.scalar(select(exists().where(ThirdParty.id == thirdparty_id))):
+        raise NotFoundBecause(OUTSIDE_ASSIGNMENT)
+    raise NotFoundBecause(None)
+
+
+def contact_or_404(viewer: Viewer, contact_id: uuid.UUID) -> Contact:
+    """:raise 404: unless ``viewer`` may see the contact's customer (saying why, as ``customer_or_404``)."""
+    contact = get_contact(viewer, contact_id)
+    if contact is not None:
+        return contact
+    if not viewer.sees_all("thirdparty") and db.session.scalar(select(exists().where(Contact.id == contact_id))):
+        raise NotFoundBecause(OUTSIDE_ASSIGNMENT)
+    raise NotFoundBecause(None)

@@ -118,7 +118,7 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
-        response = render_error(error.code if error.code in ERROR_MESSAGES else 400)
+        response = render_error(error.code if error.code in ERROR_MESSAGES else 400, getattr(error, "message", None))
         if error.code == 405:
             allowed = error.get_response().headers.get("Allow")
             return response[0], 405, {"Allow": allowed} if allowed else {}

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from app import customfields
 from app.contacts import bp, services
 from app.contacts.forms import CHANNEL_LABELS, ContactForm, form_data
-from app.customers import get_contact, get_thirdparty
+from app.customers import contact_or_404, get_thirdparty
 from app.documents import services as documents
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.htmx import redirect_to, render_page
@@ -25,7 +25,7 @@ def _form(formdata=None, data=None):
 
 def _contact_or_404(contact_id):
     """:raise 404: unless the contact exists here and the viewer may see its third party."""
-    return get_contact(g.viewer, contact_id) or abort(404)
+    return contact_or_404(g.viewer, contact_id)
 
 
 def _thirdparty_or_404(value):

@@ -6,7 +6,7 @@ from flask_babel import ngettext
 
 from app import customfields, domains, saved_views, tags
 from app.card import load_panels
-from app.customers import get_thirdparty, list_contacts_of
+from app.customers import customer_or_404, list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
 from app.htmx import redirect_to, render_blocks, render_page
@@ -42,8 +42,8 @@ def _form(formdata=None, data=None):
 
 
 def _thirdparty_or_404(thirdparty_id):
-    """:raise 404: unless the third party exists here and the viewer may see it."""
-    return get_thirdparty(g.viewer, thirdparty_id) or abort(404)
+    """:raise 404: unless the third party exists here and the viewer may see it (saying when it is not theirs)."""
+    return customer_or_404(g.viewer, thirdparty_id)
 
 
 # What a saved view of the list keeps: its filters and sort (the domains' filters too), never the page.

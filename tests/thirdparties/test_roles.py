@@ -91,3 +91,21 @@ def test_the_matrix_covers_every_route(app):
         endpoint, _args = adapter.match(f"/acme{filled.split('?')[0]}", method=method)
         covered.add((endpoint, method))
     assert routes - covered == set()
+
+
+def test_a_customer_outside_ones_assignment_says_so_without_its_name(app, tenant):
+    """A Sales member (only their customers) opening a colleague's customer, or one of its contacts, is told it is
+    outside their assignment — not a bare "not found", and never the customer's name; an unknown id stays unknown."""
+    seller = add_member(app, tenant, role="sales")
+    secret = make_thirdparty(app, tenant, "Discreet Holdings")
+    person = make_contact(app, tenant, secret.id, "Confidential")
+    browser = Browser(app.test_client())
+    browser.login(seller.email)
+    for path in (f"/{tenant.slug}/thirdparties/{secret.id}", f"/{tenant.slug}/contacts/{person.id}"):
+        for htmx in (False, True):
+            response = browser.get(path, headers={"HX-Request": "true"} if htmx else {})
+            body = response.get_data(as_text=True)
+            assert response.status_code == 404
+            assert "not among those assigned to you" in body and "Discreet" not in body and "Confidential" not in body
+    unknown = browser.get(f"/{tenant.slug}/thirdparties/01a25000-0000-7000-8000-000000000000")
+    assert unknown.status_code == 404 and "not among those assigned" not in unknown.get_data(as_text=True)
