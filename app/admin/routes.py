@@ -18,7 +18,7 @@ from app.extensions import db
 from app.forms import as_choices
 from app.htmx import redirect_to, render_page, wants_fragment
 from app.models import utcnow
-from app.permissions import require, role_label
+from app.permissions import BUILTIN_ROLES, require, role_label
 from app.sales.dunning import levels, stored_levels
 
 
@@ -40,6 +40,14 @@ def _default_role_id() -> str | None:
     return next((str(role.id) for role, _count in list_roles() if role.key == "sales"), None)
 
 
+def _role_guide() -> list[tuple[str, str, bool]]:
+    """What each role the viewer may give lets a person see, for the invitation form: its label, its description,
+    and whether it sees every customer (else only those the person represents: "only mine")."""
+    return [(role_label(role), role.description or (BUILTIN_ROLES[role.key][1] if role.key in BUILTIN_ROLES else ""),
+             role.is_owner or "thirdparty.read_all" in role.rights)
+            for role in grants.grantable(g.viewer, [r for r, _count in list_roles()])]
+
+
 def _team_page(invite_form=None, status=200, block=None):
     invite_form = invite_form or InviteForm()
     choices = _role_choices()
@@ -49,6 +57,7 @@ def _team_page(invite_form=None, status=200, block=None):
     return render_page(
         "admin/members.html", block, status=status, members=team.list_members(), invite_form=invite_form,
         role_choices=choices, invitations=services.list_open_invitations(), manageable=grants.manageable_members(g.viewer),
+        role_guide=_role_guide(),
     )
 
 

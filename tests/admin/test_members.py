@@ -148,3 +148,29 @@ def test_invalid_settings_keep_the_input(app, owner, tenant):
     body = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Not a valid choice" in body or "valid choice" in body
+
+
+def test_the_invitation_says_what_each_role_sees_and_how_to_give_a_customer(app, owner, tenant):
+    """Issue 14: a Sales member found no customer and a bare "Not found"; the inviting admin was never told."""
+    page = owner.get(f"/{tenant.slug}/admin/members").get_data(as_text=True)
+    form = re.search(r'<form id="invite-form".*?</form>', page, re.S).group(0)
+    text = " ".join(text_of(form).split())
+    assert "Sales sees only the customers they represent (“only mine”)" in text  # beside the role choice
+    guide = {" ".join(text_of(dt).split()) for dt in re.findall(r"<dt>(.*?)</dt>", form, re.S)}
+    assert "Sales Only their customers (“only mine”)" in guide
+    for role in ("Owner", "Administrator", "Support", "Accounting", "Read-only"):
+        assert f"{role} All customers" in guide, role
+    assert "tick them under Sales representatives" in text and "Assign to" in text
+
+
+def test_the_role_guide_describes_exactly_the_roles_offered(app, tenant):
+    """The guide beside the role choice describes the roles the choice offers (those the inviter may give), no other."""
+    admin = add_member(app, tenant, role="admin")
+    browser = Browser(app.test_client())
+    browser.login(admin.email)
+    page = browser.get(f"/{tenant.slug}/admin/members").get_data(as_text=True)
+    form = re.search(r'<form id="invite-form".*?</form>', page, re.S).group(0)
+    guide = [text_of(label.split("<span", 1)[0]).strip() for label in re.findall(r"<dt>(.*?)</dt>", form, re.S)]
+    select = re.search(r'<select[^>]*name="role_id".*?</select>', form, re.S).group(0)
+    offered = [text_of(option).strip() for option in re.findall(r"<option[^>]*>(.*?)</option>", select, re.S)]
+    assert guide == offered and "Sales" in guide
