@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from app import domains
 from app.pipeline import bp, deal_routes, routes, stage_routes  # noqa: F401 (the pages attach to the blueprint)
 from app.pipeline.labels import EVENT_ICONS, EVENT_LABELS
-from app.pipeline.services import card_box, get_opportunity
+from app.pipeline.services import card_box, get_opportunity, open_opportunities, win_for_signed_quote
 
 
 def _panel(viewer, tp) -> dict | None:
@@ -21,6 +21,7 @@ DOMAIN = domains.register(domains.Domain(
                           count=lambda data: len(data["pipeline_open"])),),
     nav=(domains.NavLink("tenant.pipeline.index", _l("Pipeline"), "quote.read", menu="sales", order=40),),
     macros={"pipeline": "pipeline/_macros.html"},
-    hooks={"opportunity": lambda viewer, opportunity_id: get_opportunity(viewer, opportunity_id) if opportunity_id else None},
+    hooks={"opportunity": lambda viewer, opportunity_id: get_opportunity(viewer, opportunity_id) if opportunity_id else None,
+           "open_opportunities": open_opportunities, "quote_signed": win_for_signed_quote},
     blueprints=((bp, True),),
 ))

@@ -141,6 +141,28 @@ def close_opportunity(viewer: Viewer, opp: Opportunity, outcome: str, reason: st
     _commit()
 
 
+def win_for_signed_quote(viewer: Viewer, quote) -> None:
+    """A quote made for an open opportunity was signed: the opportunity is won, in the quote's transaction (the
+    caller commits). Nothing happens for a quote without one, or when the deal is closed already."""
+    if not quote.opportunity_id:
+        return
+    opp = get_opportunity(viewer, quote.opportunity_id)
+    if opp is None or not lock(opp).is_open:
+        return
+    reason = str(_l("Quote %(number)s signed", number=quote.number or ""))
+    opp.status, opp.closed_at, opp.close_reason = "won", utcnow(), reason
+    opp.probability = CLOSED_PROBABILITY["won"]
+    _event(viewer, opp, "opportunity_won", body=reason, stage=get_stage(opp.stage_id).name)
+
+
+def open_opportunities(viewer: Viewer, thirdparty_id) -> list[Opportunity]:
+    """The customer's open opportunities ``viewer`` may see, newest first (offered when a quote is made)."""
+    if not viewer.can("quote.read"):
+        return []
+    stmt = select(Opportunity).where(Opportunity.thirdparty_id == thirdparty_id, Opportunity.status == "open")
+    return db.session.scalars(visible(stmt, viewer).order_by(Opportunity.created_at.desc())).all()
+
+
 def reopen_opportunity(viewer: Viewer, opp: Opportunity) -> None:
     """Open a won or lost opportunity again, in its stage, with that stage's probability.
 

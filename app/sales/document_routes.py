@@ -51,10 +51,11 @@ def list_page(book: Book):
                        filters=[(key, states.filter_label(book.name, key)) for key in states.FILTERS[book.name]])
 
 
-def _header_page(book, tp, form, doc=None, status=200, opportunity=None, conflict=None, error=None):
+def _header_page(book, tp, form, doc=None, status=200, opportunity=None, conflict=None, error=None, open_deals=()):
     kind = doc.kind if doc else book.kind
     return render_page("sales/header.html", "header_form", book=book, tp=tp, form=form, doc=doc, status=status, kind=kind,
                        heading=NEW_TITLES[kind] if doc is None else None, opportunity=opportunity, conflict=conflict,
+                       open_deals=open_deals,
                        error=error, names={str(c.id): c.full_name for c in list_contacts_of(tp.id)} if conflict else {})
 
 
@@ -67,10 +68,18 @@ def new_page(book: Book, thirdparty_id):
     if contact and contact_of(tp, contact):
         form.contact_id.data = contact
     opportunity = _opportunity_of(tp, request.args.get("opportunity")) if book.kind == "quote" else None
+    open_deals = [] if book.kind != "quote" or opportunity else _open_opportunities(tp)
+    if len(open_deals) == 1:  # the customer's one open opportunity: the quote is most likely for it
+        opportunity = open_deals[0]
     if opportunity:  # a quote for an opportunity starts from what the opportunity says
         form.opportunity_id.data, form.title.data = str(opportunity.id), opportunity.title
         form.contact_id.data = str(opportunity.contact_id) if opportunity.contact_id else form.contact_id.data
-    return _header_page(book, tp, form, opportunity=opportunity)
+    return _header_page(book, tp, form, opportunity=opportunity, open_deals=open_deals)
+
+
+def _open_opportunities(tp) -> list:
+    """The customer's open opportunities the viewer may see (the pipeline's, when it is here), to offer the link."""
+    return [deal for found in domains.call("open_opportunities", g.viewer, tp.id) for deal in found]
 
 
 def _opportunity_of(tp, value: str | None):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from app import domains
 from app.editing import RecordGone, commit_or_conflict, lock, merge_edit
 from app.extensions import db
 from app.idempotency import save_once, saved_with
@@ -191,6 +192,8 @@ def answer_quote(viewer: Viewer, quote: SalesDocument, step: str, reason: str = 
     starts, status = QUOTE_STEPS[step]
     if locked(quote).status not in starts:
         raise SalesError(_l("This quote cannot take that step in its current state."))
+    if step == "sign":  # the quote's deal (the pipeline's, when it is here) is won in this transaction: its rows are
+        domains.call("quote_signed", viewer, quote)  # locked after the quote's and before anything is written
     now = utcnow()
     quote.status = status
     if step == "send":

@@ -198,3 +198,38 @@ def test_a_won_opportunity_changes_stage_by_its_form_and_keeps_its_probability(a
     again = browser.post(f"/{tenant.slug}/pipeline/{opp.id}/lost", {"reason": ""})
     assert again.status_code == 409 and reload(app, tenant, opp).status == "won"
     assert "Why: Best offer" in text_of(again.get_data(as_text=True))
+
+
+def test_a_quote_from_the_card_offers_the_customers_open_opportunity_and_signing_it_wins_the_deal(app, browser, tenant,
+                                                                                                  owner):
+    """Issue 14: a quote made from the card for a customer with an open opportunity is offered the link (preselected
+    when there is one), and signing the quote marks the opportunity won, in the same transaction, on the timeline."""
+    from tests.sales.support import add_line, documents, draft, reload as reload_doc, validate
+
+    tp = make_thirdparty(app, tenant, "Rossi Srl")
+    deal = make_opportunity(app, tenant, tp, title="New shop")
+    page = browser.get(f"/{tenant.slug}/sales/quotes/customers/{tp.id}/new").get_data(as_text=True)
+    assert "For the opportunity" in text_of(page) and f'<option value="{deal.id}" selected>New shop</option>' in page
+    assert draft(browser, tenant, tp, title="Shop fitting", opportunity_id=str(deal.id)).status_code == 303
+    (quote,) = documents(app, tenant, "quote")
+    assert quote.opportunity_id == deal.id
+    assert add_line(browser, tenant, quote, description="Shelves", unit_price="900", vat_rate="20").status_code == 200
+    assert validate(browser, tenant, quote).status_code == 303
+    assert reload(app, tenant, deal).status == "open"
+    assert browser.post(f"/{tenant.slug}/sales/quotes/{quote.id}/sign", {}).status_code == 303
+    won = reload(app, tenant, deal)
+    assert won.status == "won" and won.probability == 100 and reload_doc(app, tenant, quote).number in won.close_reason
+    assert "opportunity_won" in [e.kind for e in events_of(app, tenant, thirdparty_id=tp.id)]
+
+
+def test_a_quote_on_its_own_leaves_the_opportunity_open(app, browser, tenant, owner):
+    from tests.sales.support import add_line, documents, draft, validate
+
+    tp = make_thirdparty(app, tenant, "Rossi Srl")
+    deal = make_opportunity(app, tenant, tp, title="New shop")
+    assert draft(browser, tenant, tp, title="Spare parts", opportunity_id="").status_code == 303
+    (quote,) = documents(app, tenant, "quote")
+    assert add_line(browser, tenant, quote, description="Bolts", unit_price="9", vat_rate="20").status_code == 200
+    assert validate(browser, tenant, quote).status_code == 303
+    assert browser.post(f"/{tenant.slug}/sales/quotes/{quote.id}/sign", {}).status_code == 303
+    assert reload(app, tenant, deal).status == "open"
