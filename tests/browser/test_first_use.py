@@ -145,6 +145,14 @@ def test_the_desktop_document_page_gives_the_preview_and_versions_room(app, org,
     side = page.locator(".card-details").bounding_box()
     assert side["x"] > preview.bounding_box()["x"] + preview.bounding_box()["width"] - 1  # the details sit beside
     shot(page, "desktop-first-use-document")
+    # The upload zone's labels look like buttons without claiming a role a label may not have (aria-allowed-role):
+    # the file input they hold is what the keyboard reaches, named by the label.
+    page.get_by_text("Upload a new version", exact=True).click()
+    expect(page.locator("label[role]")).to_have_count(0)
+    chooser = page.get_by_label("Choose files")
+    expect(chooser).to_have_attribute("type", "file")
+    chooser.focus()
+    assert page.evaluate("() => document.activeElement.type") == "file"
 
 
 def test_the_phone_document_page_stacks_the_versions(app, org, pages, sign_in, shot):
