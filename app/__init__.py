@@ -5,6 +5,7 @@ from importlib import import_module
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.compression import Compressor
 from app.config import Config
 from app.links import StoriaFlask, trusted_hosts
 
@@ -23,6 +24,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     logging.getLogger("storia").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     if app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]), x_proto=1)
+    # Every response leaves compressed for browsers that take it, whoever serves the app (app/compression.py).
+    app.wsgi_app = Compressor(app.wsgi_app, (app.static_url_path or "/static").rstrip("/") + "/")
     register_extensions(app)
     register_blueprints(app)
     from app.web import register_web

@@ -1,6 +1,6 @@
 """Text compression: pages, fragments and our CSS and scripts go out gzipped to a browser that accepts it.
 
-A WSGI middleware around the whole app (``CompressedResponses``, part of the app's class), so it sees exactly what
+A WSGI middleware around the whole app (``create_app`` wraps ``app.wsgi_app``), so it sees exactly what
 leaves: it compresses a response only when its type is text we make (HTML, CSS, JavaScript, JSON, SVG), it is at
 least ``MIN_BYTES`` long, it is a whole representation (no ``Content-Range``, not a 206), and it is not a file (no
 ``Content-Disposition`` outside ``/static/``: uploaded documents keep their length and their range requests), not
@@ -148,17 +148,3 @@ class Compressor:
                 if k.lower() not in ("content-length", "accept-ranges")]
         start_response(held["status"], [*kept, ("Content-Encoding", "gzip"), ("Content-Length", str(len(packed)))])
         return [packed]
-
-
-class CompressedResponses:
-    """Mixed into the app's class (``app.links.StoriaFlask``): every response leaves through a ``Compressor``,
-    whoever serves the app (gunicorn, ``flask run``, the tests' live server and clients) and whatever wraps its
-    ``wsgi_app`` (ProxyFix)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        prefix = (self.static_url_path or "/static").rstrip("/") + "/"
-        self.compressor = Compressor(super().__call__, prefix)
-
-    def __call__(self, environ, start_response):
-        return self.compressor(environ, start_response)

@@ -9,8 +9,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from app.compression import CompressedResponses
-
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -23,9 +21,8 @@ def trusted_hosts(app_url: str, configured: str | None) -> list[str]:
     return list(dict.fromkeys([host, *LOOPBACK])) if host in LOOPBACK else [host]
 
 
-class StoriaFlask(CompressedResponses, Flask):
-    """Flask whose absolute URLs always name ``APP_URL`` (scheme, host, port and path prefix), and whose text
-    responses go out compressed to browsers that take it (``app.compression``)."""
+class StoriaFlask(Flask):
+    """Flask whose absolute URLs always name ``APP_URL`` (scheme, host, port and path prefix)."""
 
     def url_for(self, /, endpoint: str, *, _anchor=None, _method=None, _scheme=None, _external=None, **values) -> str:
         from flask import has_request_context
