@@ -32,6 +32,7 @@ from app.models.sales import (
     ShipmentLine,
 )
 from app.models.saved_view import SavedView
+from app.models.search import SearchTerm
 from app.models.security_event import SecurityEvent
 from app.models.sso import SsoDomain, SsoIdentity, SsoProvider
 from app.models.tagging import FIELD_ENTITIES, FIELD_TYPES, TAG_COLOURS, ContactTag, CustomField, Tag, ThirdPartyTag
@@ -51,7 +52,7 @@ __all__ = [
     "Address", "AuditEntry", "AuditHead", "AuthSession", "Base", "Channel", "Contact", "ContactTag", "Counter",
     "CustomField", "Document", "DocumentAccess", "DocumentTag", "DocumentVersion", "Group", "GroupMember",
     "Invitation", "LoginAttempt", "Membership", "Note", "NoteVersion",
-    "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SavedView", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
+    "PendingSignup", "RateLimitHit", "Role", "SalesRep", "SavedView", "SearchTerm", "SecurityEvent", "Tag", "Tenant", "TenantScoped",
     "ThirdParty", "ThirdPartyTag", "TimelineEvent", "User", "new_id", "utcnow",
     "OPPORTUNITY_STATUSES", "Opportunity", "PipelineStage",
     "SsoDomain", "SsoIdentity", "SsoProvider",
