@@ -5,10 +5,12 @@ of a domain's records come from the domains (app/domains.py)."""
 import re
 from datetime import datetime
 
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
 from app import domains
 from app.i18n import moment
+from app.models import utcnow
 
 # The core's own kinds and filter group; the domains register theirs.
 CORE = domains.register(domains.Domain(
@@ -34,7 +36,13 @@ CORE = domains.register(domains.Domain(
         "colour": _l("Colour"), "entity": _l("For"), "key": _l("Key"), "field_type": _l("Type"),
         "choices": _l("Choices"), "required": _l("Required"), "show_in_list": _l("Shown in the list"),
     },
+    template_globals={"today": lambda: today()},
 ))
+
+
+def today() -> str:
+    """The viewer's calendar day (ISO), where the timeline's "Today" group is."""
+    return utcnow().astimezone(get_timezone()).date().isoformat()
 
 
 def kind_filters() -> dict:

@@ -85,7 +85,8 @@ def _new_events(viewer, thirdparty_id, cursor, sent: dict, floor=None):
     Events at or below ``floor`` are older than the page's last one: the reader reaches them by
     scrolling, they must not arrive on top as new ones.
     """
-    start = cursor[0] if cursor else utcnow()
+    # A planned event (an appointment next week) may be the newest on the page: what happens now is older than it.
+    start = min(cursor[0], utcnow()) if cursor else utcnow()
     after = (start - REREAD, uuid.UUID(int=0))
     if floor is not None and floor > after:
         after = floor

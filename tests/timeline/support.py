@@ -19,7 +19,8 @@ from tests.factories import TenantInfo, UserInfo
 from tests.helpers import Browser
 
 EVENT_ID = re.compile(r'<li class="event [^"]*" id="ev-([0-9a-f-]{36})"')
-DAY_HEADER = re.compile(r'<li class="day-header"><h3>([^<]*)</h3></li>')
+# A day's heading; today's is marked (and hidden while its group is empty: "day-empty", not a heading then).
+DAY_HEADER = re.compile(r'<li class="day-header(?: day-today)?"(?: id="[^"]*")?><h3>([^<]*)</h3></li>')
 LOAD_MORE = re.compile(r'<li class="load-more" hx-get="([^"]+)"')
 
 
