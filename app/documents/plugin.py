@@ -39,6 +39,7 @@ DOMAIN = domains.register(domains.Domain(
         _kind("document_purged", _l("Document deleted for good"), "🗑"),
         _kind("document_downloaded", _l("Document downloaded"), "⤓"),
         _kind("document_previewed", _l("Document viewed"), "👁"),
+        _kind("document_views", _l("Views of a document"), "👁"),  # one line per document (rolled up)
     ),
     kind_groups=(domains.KindGroup("documents", _l("Documents"), 60),),
     field_labels={

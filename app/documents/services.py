@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import distinct, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from app.customers import visible
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Document, DocumentAccess, DocumentTag, DocumentVersion, Tag, Tenant, ThirdParty, utcnow
 from app.pagination import page_of, split_page
 from app.permissions import Viewer
+from app.timeline.rollups import replace_rollup
 from app.timeline.services import escape_like, record_event
 
 TRASH_DAYS = 30
@@ -263,13 +264,22 @@ def restore(viewer: Viewer, document: Document) -> None:
 
 
 def record_access(viewer: Viewer, document: Document, version: DocumentVersion, action: str, ip: str | None) -> None:
-    """Note who opened which version (history, timeline and audit log), committed before the file is sent."""
+    """Note who opened which version (the document's history and the audit log), committed before the file is sent.
+
+    The customer's timeline gets no row per view: its one line about the document's views ("viewed 12 times by 3
+    people", at the last view) is replaced (``replace_rollup``). The document's row is locked first, so two views at
+    once count both and leave one line.
+    """
+    lock(document)
     db.session.add(DocumentAccess(document_id=document.id, version_id=version.id, action=action,
                                   user_id=viewer.user_id, ip=ip))
-    record_event(thirdparty_id=document.thirdparty_id, contact_id=document.contact_id,
-                 kind="document_downloaded" if action == "download" else "document_previewed",
-                 subject_type="document", subject_id=document.id, actor_id=viewer.user_id,
-                 title=document.name, payload={"version": version.number}, required_right=EVENT_RIGHT)
+    db.session.flush()
+    views, people = db.session.execute(select(func.count(), func.count(distinct(DocumentAccess.user_id))).where(
+        DocumentAccess.document_id == document.id)).one()
+    replace_rollup(key=f"document_views:{document.id}", kind="document_views", subject_type="document",
+                   subject_id=document.id, thirdparty_id=document.thirdparty_id, contact_id=document.contact_id,
+                   actor_id=viewer.user_id, title=document.name, required_right=EVENT_RIGHT,
+                   payload={"views": views, "people": people})
     db.session.commit()
 
 

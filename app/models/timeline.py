@@ -23,6 +23,7 @@ class TimelineEvent(TenantScoped, Base):
         Index("ix_timeline_thirdparty_time", "tenant_id", "thirdparty_id", "occurred_at", "id"),
         Index("ix_timeline_contact_time", "tenant_id", "contact_id", "occurred_at", "id"),
         Index("ix_timeline_tenant_time", "tenant_id", "occurred_at", "id"),
+        Index("ix_timeline_subject", "tenant_id", "subject_id"),  # a subject's events (a roll-up line, a note's)
     )
 
     thirdparty_id: Mapped[uuid.UUID]

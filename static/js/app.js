@@ -55,6 +55,16 @@
     var item = fragment && fragment.querySelector ? fragment.querySelector("li.event") : null;
     if (item && document.getElementById(item.id)) event.detail.shouldSwap = false;
   });
+  // A roll-up line (the views of a document) replaces its previous state: keep the newest, the first in the list.
+  function dropSupersededRollups() {
+    var seen = {};
+    document.querySelectorAll("#timeline-section li[data-rollup]").forEach(function (row) {
+      if (seen[row.dataset.rollup]) row.remove(); else seen[row.dataset.rollup] = true;
+    });
+  }
+  ["htmx:sseMessage", "htmx:oobAfterSwap", "htmx:afterSwap"].forEach(function (name) {
+    document.addEventListener(name, dropSupersededRollups);
+  });
   var unseen = 0;
   document.addEventListener("htmx:sseMessage", function () {
     var live = document.getElementById("timeline-live");
