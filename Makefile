@@ -15,12 +15,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-static/vendor/.installed: package.json package-lock.json
+static/vendor/.installed: package.json package-lock.json app/icons.json tools/icons.mjs
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js \
 	   node_modules/htmx-ext-sse/dist/sse.min.js \
 	   node_modules/@picocss/pico/css/pico.min.css static/vendor/
+	node tools/icons.mjs
 	@touch $@
 
 translations: $(VENV)/.installed

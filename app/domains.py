@@ -18,7 +18,7 @@ class EventKind:
 
     key: str
     label: object
-    icon: str = "•"
+    icon: str = "dot"  # a name of app/icons.json (Lucide)
     group: str | None = None
 
 

@@ -426,9 +426,12 @@ class _MarkupAudit(HTMLParser):
             if not src.startswith("/static/"):
                 self.problems.append(f"inline or foreign <script>: {attrs}")
             self._in_script = True
-        if tag in ("iframe", "object", "embed", "base", "svg", "math", "img", "style") and not self._mentions(attrs):
-            # the app's own pages use none of these: any of them comes from user text
+        if tag in ("iframe", "object", "embed", "base", "svg", "math", "img", "style") and not self._mentions(attrs) \
+                and not self._app_icon(tag, attrs):
+            # the app's own pages use none of these but its icons: any of them comes from user text
             self.problems.append(f"unexpected <{tag}> element: {attrs}")
+        if tag == "use" and not (dict(attrs).get("href") or "").startswith("/static/vendor/icons.svg#"):
+            self.problems.append(f"<use> of something else than the app's icons: {attrs}")
         for name, value in attrs:
             value = value or ""
             if self.marker in name:
@@ -454,6 +457,13 @@ class _MarkupAudit(HTMLParser):
 
     def _mentions(self, attrs) -> bool:
         return any(self.marker in (v or "") or self.marker in k for k, v in attrs)
+
+    @staticmethod
+    def _app_icon(tag, attrs) -> bool:
+        """An icon as app/icons.py draws it: <svg class="icon icon-name"> with accessibility attributes only."""
+        found = dict(attrs)
+        return tag == "svg" and re.fullmatch(r"icon icon-[a-z0-9-]+", found.get("class") or "") is not None \
+            and set(found) <= {"class", "aria-hidden", "role", "aria-label", "focusable"}
 
 
 def markup_problems(page: str, marker: str) -> list[str]:

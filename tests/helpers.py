@@ -75,3 +75,8 @@ def sql_sent(app):
         yield sent
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def icon_markup(name: str) -> str:
+    """How ``icon(name)`` (app/icons.py) draws an icon no screen reader reads, in a page."""
+    return f'<svg class="icon icon-{name}" aria-hidden="true" focusable="false"><use href="/static/vendor/icons.svg#{name}"></use></svg>'

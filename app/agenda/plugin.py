@@ -29,9 +29,9 @@ from app.agenda.queries import (
 from app.agenda.reminders import pending_count
 from app.agenda.services import last_contacts
 
-ICONS = {"call_logged": "☎", "meeting_logged": "👥", "email_logged": "✉", "letter_logged": "✉", "task_planned": "☐",
-         "appointment_planned": "📅", "activity_done": "☑", "activity_reopened": "☐", "activity_updated": "↻",
-         "activity_cancelled": "⊘"}
+ICONS = {"call_logged": "phone", "meeting_logged": "users", "email_logged": "mail", "letter_logged": "mail",
+         "task_planned": "square", "appointment_planned": "calendar", "activity_done": "square-check",
+         "activity_reopened": "square", "activity_updated": "pencil", "activity_cancelled": "ban"}
 
 
 def reminder_count() -> int:
@@ -80,8 +80,8 @@ DOMAIN = domains.register(domains.Domain(
         "agenda.read_all": _l("See the whole team's agenda"),
     },
     role_rights={"sales": ("agenda.read", "agenda.create"), "support": ("agenda.read", "agenda.create")},
-    kinds=(*(domains.EventKind(key, label, ICONS.get(key, "•"), "interactions") for key, label in EVENT_LABELS.items()),
-           *(domains.EventKind(key, label, ICONS.get(key, "•"), "plans") for key, label in PLAN_EVENT_LABELS.items())),
+    kinds=(*(domains.EventKind(key, label, ICONS.get(key, "dot"), "interactions") for key, label in EVENT_LABELS.items()),
+           *(domains.EventKind(key, label, ICONS.get(key, "dot"), "plans") for key, label in PLAN_EVENT_LABELS.items())),
     kind_groups=(domains.KindGroup("interactions", _l("Calls, meetings and e-mails"), 20),
                  domains.KindGroup("plans", _l("Tasks and appointments"), 30)),
     field_labels={

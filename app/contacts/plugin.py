@@ -13,12 +13,12 @@ def _panel(viewer, tp) -> dict:
 DOMAIN = domains.register(domains.Domain(
     name="contacts",
     kinds=(
-        domains.EventKind("contact_added", _l("Contact added"), "☺", "contacts"),
-        domains.EventKind("contact_updated", _l("Contact changed"), "☺", "contacts"),
-        domains.EventKind("contact_moved_in", _l("Contact moved here"), "→", "contacts"),
-        domains.EventKind("contact_moved_out", _l("Contact moved away"), "←", "contacts"),
-        domains.EventKind("contact_archived", _l("Contact archived"), "⊘", "contacts"),
-        domains.EventKind("contact_restored", _l("Contact restored"), "↺", "contacts"),
+        domains.EventKind("contact_added", _l("Contact added"), "user", "contacts"),
+        domains.EventKind("contact_updated", _l("Contact changed"), "user", "contacts"),
+        domains.EventKind("contact_moved_in", _l("Contact moved here"), "log-in", "contacts"),
+        domains.EventKind("contact_moved_out", _l("Contact moved away"), "log-out", "contacts"),
+        domains.EventKind("contact_archived", _l("Contact archived"), "archive", "contacts"),
+        domains.EventKind("contact_restored", _l("Contact restored"), "archive-restore", "contacts"),
     ),
     kind_groups=(domains.KindGroup("contacts", _l("Contacts"), 50),),
     panels=(domains.Panel("contacts", _l("Contacts"), "contacts/_panel.html", _panel, order=10,

@@ -31,15 +31,15 @@ DOMAIN = domains.register(domains.Domain(
         "accounting": ("document.read", "document.download"),
     },
     kinds=(
-        _kind("document_uploaded", _l("Document added"), "📄"),
-        _kind("document_version_added", _l("New version of a document"), "📄"),
-        _kind("document_updated", _l("Document changed"), "📄"),
-        _kind("document_deleted", _l("Document moved to the trash"), "🗑"),
-        _kind("document_restored", _l("Document restored"), "↺"),
-        _kind("document_purged", _l("Document deleted for good"), "🗑"),
-        _kind("document_downloaded", _l("Document downloaded"), "⤓"),
-        _kind("document_previewed", _l("Document viewed"), "👁"),
-        _kind("document_views", _l("Views of a document"), "👁"),  # one line per document (rolled up)
+        _kind("document_uploaded", _l("Document added"), "file-plus"),
+        _kind("document_version_added", _l("New version of a document"), "file-stack"),
+        _kind("document_updated", _l("Document changed"), "file-pen"),
+        _kind("document_deleted", _l("Document moved to the trash"), "trash-2"),
+        _kind("document_restored", _l("Document restored"), "archive-restore"),
+        _kind("document_purged", _l("Document deleted for good"), "trash-2"),
+        _kind("document_downloaded", _l("Document downloaded"), "download"),
+        _kind("document_previewed", _l("Document viewed"), "eye"),
+        _kind("document_views", _l("Views of a document"), "eye"),  # one line per document (rolled up)
     ),
     kind_groups=(domains.KindGroup("documents", _l("Documents"), 60),),
     field_labels={

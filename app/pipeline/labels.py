@@ -14,5 +14,5 @@ EVENT_LABELS = {
     "opportunity_lost": _l("Opportunity lost"),
     "opportunity_reopened": _l("Opportunity reopened"),
 }
-EVENT_ICONS = {"opportunity_created": "◎", "opportunity_moved": "⇢", "opportunity_won": "🏆", "opportunity_lost": "✗",
-               "opportunity_reopened": "↺"}
+EVENT_ICONS = {"opportunity_created": "target", "opportunity_moved": "arrow-right", "opportunity_won": "trophy",
+               "opportunity_lost": "circle-x", "opportunity_reopened": "rotate-ccw"}

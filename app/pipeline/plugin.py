@@ -15,7 +15,7 @@ def _panel(viewer, tp) -> dict | None:
 
 DOMAIN = domains.register(domains.Domain(
     name="pipeline",
-    kinds=tuple(domains.EventKind(key, label, EVENT_ICONS.get(key, "•"), "pipeline") for key, label in EVENT_LABELS.items()),
+    kinds=tuple(domains.EventKind(key, label, EVENT_ICONS.get(key, "dot"), "pipeline") for key, label in EVENT_LABELS.items()),
     kind_groups=(domains.KindGroup("pipeline", _l("Opportunities"), 80),),
     panels=(domains.Panel("pipeline", _l("Opportunities"), "pipeline/_panel.html", _panel, order=20,
                           count=lambda data: len(data["pipeline_open"])),),

@@ -30,7 +30,8 @@ EVENT_LABELS = {
     "contract_validated": _l("Contract started"),
     "contract_renewed": _l("Contract renewed"),
 }
-EVENT_ICONS = {"quote_created": "❏", "quote_validated": "❏", "quote_sent": "✉", "quote_signed": "✍", "quote_refused": "✗",
-               "invoice_created": "▤", "invoice_validated": "▤", "credit_note_created": "↩", "credit_note_validated": "↩",
-               "payment_received": "€", "payment_reminder_sent": "⚠", "order_created": "▦", "order_validated": "▦",
-               "order_shipped": "➔", "contract_created": "⟳", "contract_validated": "⟳", "contract_renewed": "⟳"}
+EVENT_ICONS = {"quote_created": "file-text", "quote_validated": "file-text", "quote_sent": "send", "quote_signed": "signature",
+               "quote_refused": "circle-x", "invoice_created": "receipt", "invoice_validated": "receipt",
+               "credit_note_created": "undo-2", "credit_note_validated": "undo-2", "payment_received": "banknote",
+               "payment_reminder_sent": "triangle-alert", "order_created": "shopping-cart", "order_validated": "shopping-cart",
+               "order_shipped": "truck", "contract_created": "repeat", "contract_validated": "repeat", "contract_renewed": "repeat"}

@@ -67,7 +67,7 @@ DOMAIN = domains.register(domains.Domain(
         "accounting": ("quote.read", "order.read", "invoice.read", "invoice.create", "invoice.validate", "payment.read",
                        "payment.create", "contract.read", "contract.create", "report.read"),
     },
-    kinds=tuple(domains.EventKind(key, label, EVENT_ICONS.get(key, "•"), "sales") for key, label in EVENT_LABELS.items()),
+    kinds=tuple(domains.EventKind(key, label, EVENT_ICONS.get(key, "dot"), "sales") for key, label in EVENT_LABELS.items()),
     kind_groups=(domains.KindGroup("sales", _l("Quotes, invoices and payments"), 70),),
     panels=(domains.Panel("sales", _l("Sales"), "sales/_panel.html", _panel, order=30),),
     nav=(_link("quotes_index", _l("Quotes"), "quote.read", 41), _link("orders_index", _l("Orders"), "order.read", 42),

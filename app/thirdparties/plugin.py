@@ -7,10 +7,10 @@ from app.thirdparties import bp, routes  # noqa: F401 (the pages attach to the b
 DOMAIN = domains.register(domains.Domain(
     name="thirdparties",
     kinds=(
-        domains.EventKind("thirdparty_created", _l("Created"), "★", "changes"),
-        domains.EventKind("thirdparty_updated", _l("Details changed"), "↻", "changes"),
-        domains.EventKind("thirdparty_archived", _l("Archived"), "⊘", "changes"),
-        domains.EventKind("thirdparty_restored", _l("Restored"), "↺", "changes"),
+        domains.EventKind("thirdparty_created", _l("Created"), "building-2", "changes"),
+        domains.EventKind("thirdparty_updated", _l("Details changed"), "pencil", "changes"),
+        domains.EventKind("thirdparty_archived", _l("Archived"), "archive", "changes"),
+        domains.EventKind("thirdparty_restored", _l("Restored"), "archive-restore", "changes"),
     ),
     kind_groups=(domains.KindGroup("changes", _l("Changes"), 40),),
     nav=(domains.NavLink("tenant.thirdparties.index", _l("Customers"), "thirdparty.read", order=10),),

@@ -7,16 +7,18 @@ from datetime import datetime
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from app import domains
 from app.i18n import moment
+from app.icons import icon
 from app.models import utcnow
 
 # The core's own kinds and filter group; the domains register theirs.
 CORE = domains.register(domains.Domain(
     name="timeline",
-    kinds=(domains.EventKind("note_added", _l("Note"), "✎", "notes"),
-           domains.EventKind("note_edited", _l("Note edited"), "✎", "notes")),
+    kinds=(domains.EventKind("note_added", _l("Note"), "sticky-note", "notes"),
+           domains.EventKind("note_edited", _l("Note edited"), "square-pen", "notes")),
     kind_groups=(domains.KindGroup("notes", _l("Notes"), 10),),
     field_labels={
         # The core's records (customers, contacts, notes, tags and fields, the team) as the audit log names them.
@@ -60,9 +62,10 @@ def kind_label(kind: str) -> str:
     return str(known.label) if known else kind.replace("_", " ")
 
 
-def kind_icon(kind: str) -> str:
+def kind_icon(kind: str) -> Markup:
+    """The kind's icon (app/icons.py), drawn from the one sprite."""
     known = domains.kinds().get(kind)
-    return known.icon if known else "•"
+    return icon(known.icon if known else "dot")
 
 
 def field_label(name: str) -> str:

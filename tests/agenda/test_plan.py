@@ -12,7 +12,9 @@ from app.models import Activity, User
 from app.tenancy import tenant_context
 from tests.customers import audit_of, events_of, make_contact, make_thirdparty
 from tests.factories import add_member, make_user
-from tests.helpers import Browser, csrf_from, text_of
+from tests.helpers import Browser, csrf_from, icon_markup, text_of
+
+SAVED = icon_markup("bookmark")  # a saved view's link
 
 
 def _items(app, tenant, kind=None):
@@ -473,12 +475,12 @@ def test_a_saved_agenda_view_opens_the_same_filters_on_today(app, tenant, owner)
         "view": "list", "state": "todo", "kind": "", "date": "2030-01-01"}, htmx=True)  # htmx sends the filters as they are
     assert response.headers["HX-Redirect"].endswith("/agenda/?state=todo&view=list")
     page = owner.get(f"/{tenant.slug}/agenda/", query_string={"view": "list", "state": "todo"}).get_data(as_text=True)
-    assert 'aria-current="true">★ To do, as a list' in page
+    assert f'aria-current="true">{SAVED} To do, as a list' in page
     refused = owner.post(f"/{tenant.slug}/agenda/views", {"csrf_token": csrf_from(body), "name": "", "view": "day"},
                          htmx=True)
     assert refused.status_code == 422 and "Give the view a name." in refused.get_data(as_text=True)
     owner.post(f"/{tenant.slug}/agenda/views/delete", {"csrf_token": csrf_from(body), "name": "To do, as a list"})
-    assert "★ To do" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
+    assert f"{SAVED} To do" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
     # The customer list's views are another list's: they do not show here.
     owner.post(f"/{tenant.slug}/thirdparties/views", {"csrf_token": csrf_from(body), "name": "Customers only", "query": ""})
-    assert "★ Customers only" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)
+    assert f"{SAVED} Customers only" not in owner.get(f"/{tenant.slug}/agenda/").get_data(as_text=True)

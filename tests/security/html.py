@@ -9,8 +9,10 @@ from markupsafe import escape
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Elements the form widgets (WTForms) write for our templates.
 WIDGET_TAGS = frozenset({"input", "textarea", "select", "option", "label", "ul", "li"})
+# Elements the icon helper (app/icons.py, ``icon("phone")``) writes.
+ICON_TAGS = frozenset({"svg", "use"})
 # Every element name our templates and their widgets write; any other element in a page came from data.
-TEMPLATE_TAGS = WIDGET_TAGS | frozenset(
+TEMPLATE_TAGS = WIDGET_TAGS | ICON_TAGS | frozenset(
     tag.lower() for path in TEMPLATES.rglob("*.html") for tag in re.findall(r"<([a-zA-Z][a-zA-Z0-9-]*)", path.read_text())
 )
 # Every (element, htmx attribute) pair our templates write: htmx would act on any other one.

@@ -4,7 +4,9 @@ import re
 
 from tests.customers import make_thirdparty
 from tests.factories import add_member, make_user
-from tests.helpers import Browser, csrf_from, text_of
+from tests.helpers import Browser, csrf_from, icon_markup, text_of
+
+SAVED = icon_markup("bookmark")  # a saved view's link
 
 
 def _list(browser, tenant, **query):
@@ -22,20 +24,20 @@ def test_save_open_replace_and_delete_a_view(app, tenant, owner):
                                                                  "query": "q=quiet&sort=-created"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/thirdparties/?q=quiet&sort=-created")
     page = _list(owner, tenant)
-    link = re.search(r'<a href="([^"]+)"[^>]*>★ Quiet ones</a>', page).group(1)
+    link = re.search(r'<a href="([^"]+)"[^>]*>' + re.escape(SAVED) + ' Quiet ones</a>', page).group(1)
     assert link == f"/{tenant.slug}/thirdparties/?q=quiet&amp;sort=-created"
     opened = _list(owner, tenant, q="quiet", sort="-created")
-    assert "Quiet Co" in opened and "Vetreria Sala" not in opened and 'aria-current="true">★ Quiet ones' in opened
+    assert "Quiet Co" in opened and "Vetreria Sala" not in opened and f'aria-current="true">{SAVED} Quiet ones' in opened
     # The same name (whatever its case) replaces it; an empty name is refused with the reason.
     owner.post(f"/{tenant.slug}/thirdparties/views", {"csrf_token": csrf_from(page), "name": "quiet ONES", "query": "q=sala"})
     page = _list(owner, tenant)
-    assert page.count("★ ") == 1 and re.search(r'href="[^"]+\?q=sala"[^>]*>★ quiet ONES', page)
+    assert page.count(f"{SAVED} ") == 1 and re.search(r'href="[^"]+\?q=sala"[^>]*>' + re.escape(SAVED) + ' quiet ONES', page)
     refused = owner.post(f"/{tenant.slug}/thirdparties/views", {"csrf_token": csrf_from(page), "name": "  ", "query": "q=x"})
     assert refused.status_code == 422 and "Give the view a name." in refused.get_data(as_text=True)
     # Deleted (after a confirmation in the page).
     assert "Delete the view quiet ONES?" in page
     owner.post(f"/{tenant.slug}/thirdparties/views/delete", {"csrf_token": csrf_from(page), "name": "quiet ONES"})
-    assert "★ " not in _list(owner, tenant)
+    assert SAVED not in _list(owner, tenant)
 
 
 def test_views_are_personal(app, tenant, owner):
@@ -48,7 +50,7 @@ def test_views_are_personal(app, tenant, owner):
     assert "Mine only" not in text_of(theirs)
     # Deleting by that name among their own views deletes nothing of the owner's.
     browser.post(f"/{tenant.slug}/thirdparties/views/delete", {"csrf_token": csrf_from(theirs), "name": "Mine only"})
-    assert "★ Mine only" in _list(owner, tenant)
+    assert f"{SAVED} Mine only" in _list(owner, tenant)
 
 
 def test_a_saved_view_keeps_the_agenda_filters(app, tenant, owner):
