@@ -7,7 +7,7 @@
   ``/usr/bin/chromium`` the browser tests are skipped with the reason, unless
   ``STORIA_REQUIRE_BROWSER=1`` is set: then they fail.
 * ``pages.phone()`` / ``pages.desktop()`` open a page in a fresh context (own cookies) sized like a
-  phone (390×844, touch) or a desktop (1280×900). Every console error, uncaught exception and
+  phone (390×844, touch) or a desktop (1280×800). Every console error, uncaught exception and
   Content-Security-Policy violation on those pages fails the test, unless the test announced it
   with ``pages.expect_console(...)`` (a failed request that the test provokes on purpose).
 * ``shot(page, "phone-team")`` saves ``test-artifacts/screenshots/phone-team.png``.
@@ -44,7 +44,7 @@ SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
 # A phone says so in its user agent too (the agenda opens on the day list there).
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
          "user_agent": "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 # Reports Content-Security-Policy violations as console errors, whatever Chromium itself logs.
 _CSP_REPORTER = """

@@ -1,4 +1,4 @@
-"""Every main page at phone size (390×844), plus the desktop home, team, customer list and card.
+"""Every main page at phone size (390×844), and the main ones at desktop size (1280×800).
 
 Each page must load without a console error or CSP violation and must not scroll sideways on a
 phone. The screenshots land in test-artifacts/screenshots/ for a human to look at.
@@ -226,8 +226,9 @@ def test_phone_page(screen, organisation, history, pages, sign_in, shot):
     _check(page, screen, shot, "phone")
 
 
-@pytest.mark.parametrize("name", ["home", "team", "customers", "customer-card", "documents", "document-image", "agenda-week",
-                                  "agenda-month"])
+@pytest.mark.parametrize("name", ["home", "team", "roles", "security-log", "audit-log", "customers", "customer-card",
+                                  "contact-card", "documents", "document", "document-image", "agenda", "agenda-week",
+                                  "agenda-month", "agenda-item"])
 def test_desktop_page(name, organisation, history, pages, sign_in, shot):
     screen = next(s for s in SCREENS if s.name == name)
     page = pages.desktop()
