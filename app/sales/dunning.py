@@ -104,7 +104,8 @@ def send_due(on: date | None = None) -> int:
                     else _("Not sent: the customer has no e-mail address. %(days)d days after the due date.", days=level))
         record_event(thirdparty_id=invoice.thirdparty_id, contact_id=invoice.contact_id, kind="payment_reminder_sent",
                      subject_type="invoice", subject_id=invoice.id, actor_id=None, title=invoice.number or "", body=body,
-                     payload={"total": str(invoice.balance), "currency": invoice.currency, "level": level},
+                     payload={"total": str(invoice.balance), "currency": invoice.currency, "level": level,
+                              "thread": queries.thread_of(invoice)},
                      required_right="invoice.read")
         db.session.commit()
         if address:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.idempotency import save_once, saved_with
 from app.models import Payment, PaymentShare, SalesDocument, Tenant, ThirdParty
 from app.permissions import Viewer
+from app.sales.queries import thread_of
 from app.sales.services import SalesError
 from app.tenancy import current_tenant_id
 from app.timeline.services import record_event
@@ -58,9 +59,12 @@ def record_payment(viewer: Viewer, tp: ThirdParty, *, amount: Decimal, received_
         db.session.add(payment)
         db.session.flush()
         numbers = [invoices[i].number for i in shares]
+        # A payment joins the thread of the (first) invoice it settles; one settling several chains shows in the first.
+        thread = {"thread": thread_of(invoices[next(iter(shares))])} if shares else {}
         record_event(thirdparty_id=tp.id, kind="payment_received", subject_type="payment", subject_id=payment.id,
                      actor_id=viewer.user_id, title=reference, body=", ".join(numbers), required_right="payment.read",
-                     payload={"total": str(amount), "currency": payment.currency, "method": method, "invoices": numbers})
+                     payload={"total": str(amount), "currency": payment.currency, "method": method, "invoices": numbers,
+                              **thread})
         return payment
 
     return save_once(Payment, idempotency_key, build)

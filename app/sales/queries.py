@@ -48,6 +48,15 @@ def source_of(doc: SalesDocument) -> SalesDocument | None:
     return db.session.get(SalesDocument, (doc.tenant_id, doc.source_id)) if doc.source_id else None
 
 
+def thread_of(doc: SalesDocument) -> dict:
+    """Where a step of ``doc`` goes on the customer's timeline: the thread of its chain, named after the chain's first
+    document (``payload["thread"]`` of the step's event; the timeline groups a page's steps by its ``key``)."""
+    first, hops = doc, 0
+    while first.source_id and hops < 100 and (up := source_of(first)) is not None:
+        first, hops = up, hops + 1
+    return {"key": str(first.id), "kind": first.kind, "id": str(first.id), "label": first.number or first.title or ""}
+
+
 def chain(viewer: Viewer, doc: SalesDocument) -> list[SalesDocument]:
     """The whole chain ``doc`` is part of, from its first document (quote → order → invoice → credit note, or a
     contract and its invoices), in order: what the viewer may read of it."""

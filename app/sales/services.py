@@ -12,7 +12,7 @@ from app.models import SalesDocument, SalesLine, Tenant, ThirdParty, utcnow
 from app.numbering import next_code
 from app.permissions import Viewer
 from app.sales import BOOK_OF, money
-from app.sales.queries import today
+from app.sales.queries import thread_of, today
 from app.tenancy import current_tenant_id
 from app.timeline.services import record_event
 
@@ -36,7 +36,7 @@ def locked(doc: SalesDocument) -> SalesDocument:
 def record_step(viewer: Viewer, doc: SalesDocument, kind: str, body: str = "", **payload) -> None:
     record_event(thirdparty_id=doc.thirdparty_id, contact_id=doc.contact_id, kind=kind, subject_type=doc.kind,
                  subject_id=doc.id, actor_id=viewer.user_id, title=doc.number or doc.title or "", body=body,
-                 payload={"total": str(doc.total_gross), "currency": doc.currency, **payload},
+                 payload={"total": str(doc.total_gross), "currency": doc.currency, "thread": thread_of(doc), **payload},
                  required_right=BOOK_OF[doc.kind].read)
 
 

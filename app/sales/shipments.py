@@ -11,6 +11,7 @@ from app.idempotency import save_once, saved_with
 from app.models import SalesDocument, Shipment, ShipmentLine
 from app.models.sales import from_units
 from app.permissions import Viewer
+from app.sales.queries import thread_of
 from app.sales.services import SalesError, locked
 from app.timeline.services import record_event
 
@@ -67,7 +68,8 @@ def record_shipment(viewer: Viewer, order: SalesDocument, *, shipped_on: date, r
         db.session.flush()
         record_event(thirdparty_id=order.thirdparty_id, contact_id=order.contact_id, kind="order_shipped",
                      subject_type="order", subject_id=order.id, actor_id=viewer.user_id, title=order.number or "",
-                     body=reference, payload={"complete": order.status == "shipped", "shipment": str(shipment.id)},
+                     body=reference, payload={"complete": order.status == "shipped", "shipment": str(shipment.id),
+                              "thread": thread_of(order)},
                      required_right="order.read")
         return shipment
 

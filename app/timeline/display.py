@@ -13,6 +13,7 @@ from app import domains
 from app.i18n import moment
 from app.icons import icon
 from app.models import utcnow
+from app.timeline.threads import threaded
 
 # The core's own kinds and filter group; the domains register theirs.
 CORE = domains.register(domains.Domain(
@@ -38,7 +39,7 @@ CORE = domains.register(domains.Domain(
         "colour": _l("Colour"), "entity": _l("For"), "key": _l("Key"), "field_type": _l("Type"),
         "choices": _l("Choices"), "required": _l("Required"), "show_in_list": _l("Shown in the list"),
     },
-    template_globals={"today": lambda: today()},
+    template_globals={"today": lambda: today(), "threaded": threaded},
 ))
 
 

@@ -1,4 +1,5 @@
-"""The timeline's groups in a real browser: a note just added reads under "Today" (issue 14, point 5).
+"""The timeline's groups in a real browser: a note just added reads under "Today", a document's views are one line
+updated live (issue 14, point 5), the sales chain is one thread (point 6).
 
 Every wait is Playwright's auto-waiting, never a sleep.
 """
@@ -9,7 +10,12 @@ import pytest
 from app.extensions import db
 from app.models import ThirdParty, utcnow
 from tests.customers import _acting, add_event, make_thirdparty
+from tests.documents.support import PDF, documents_of, upload, versions_of
 from tests.factories import add_member, make_tenant, make_user
+from tests.helpers import Browser
+from tests.sales.support import made_from, reload, validate
+from tests.sales.test_invoices import pay
+from tests.sales.test_orders import order_from_a_quote, ship
 
 try:
     from playwright.sync_api import expect
@@ -118,3 +124,78 @@ def test_the_first_note_of_the_day_brings_the_today_heading(app, shop, pages, si
     days = page.locator("#timeline-list .day-header:visible").all_inner_texts()
     assert days[0].strip().lower() == "today" and len(days) == 4, days  # Today, then the three old days
     shot(page, "phone-timeline-first-note-of-the-day")
+
+
+def _client(app, user):
+    client = Browser(app.test_client())
+    client.login(user.email)
+    return client
+
+
+def test_the_sales_chain_reads_as_one_thread_and_a_new_step_arrives_linked_to_it(app, shop, pages, sign_in, shot):
+    customer = make_thirdparty(app, shop.tenant, "Mobili Conti")
+    office = _client(app, shop.owner)
+    quote, order = order_from_a_quote(app, office, shop.tenant, customer)
+    assert ship(office, shop.tenant, order, reference="DHL 1").status_code == 303
+    invoice = made_from(app, office, shop.tenant, order, "Invoice it")
+    assert validate(office, shop.tenant, invoice).status_code == 303
+    card = f"/{shop.tenant.slug}/thirdparties/{customer.id}"
+
+    phone = pages.phone()
+    sign_in(phone, shop.owner.email)
+    phone.goto(card)
+    thread = phone.locator(f'#timeline-list li.thread[data-thread="{quote.id}"]')
+    expect(thread).to_have_count(1)
+    expect(thread.locator(".thread-head")).to_contain_text(quote.number)
+    expect(thread.locator(".thread-steps").first.locator("li.event")).to_have_count(1)  # the newest step shows
+    expect(thread.locator(".thread-steps").first).to_contain_text("Invoice validated")
+    earlier = thread.locator("details.thread-more li.event")
+    expect(earlier.first).to_be_hidden()  # the earlier steps wait behind the <details>
+    shot(phone, "phone-timeline-sales-thread")
+    thread.locator("details.thread-more > summary").click()
+    expect(earlier.filter(has_text="Quote validated")).to_be_visible()
+    shot(phone, "phone-timeline-sales-thread-open")
+
+    desktop = pages.desktop()
+    desktop.add_init_script(SSE_PROBE)
+    sign_in(desktop, shop.colleague.email)
+    desktop.goto(card)
+    desktop.wait_for_function("() => window.__sseOpen > 0")
+    desktop.locator(f'li.thread[data-thread="{quote.id}"] details.thread-more > summary').click()
+    # The next step (the payment) arrives live on top of today's group, naming its thread and linking it.
+    invoice = reload(app, shop.tenant, invoice)
+    assert pay(office, shop.tenant, customer, invoice.total_gross, {invoice: invoice.total_gross}).status_code == 303
+    arrived = desktop.locator("#timeline-live li.event", has_text="Payment received")
+    expect(arrived).to_contain_text("In the thread of", timeout=ARRIVAL)
+    expect(arrived.get_by_role("link", name=quote.number)).to_be_visible()
+    shot(desktop, "desktop-timeline-sales-thread")
+    # Read again, the payment has joined the thread.
+    desktop.reload()
+    expect(desktop.locator(f'li.thread[data-thread="{quote.id}"] .thread-steps').first).to_contain_text("Payment received")
+
+
+def test_a_documents_views_are_one_line_updated_live(app, shop, pages, sign_in, shot):
+    customer = make_thirdparty(app, shop.tenant, "Filati Bianchi")
+    office = _client(app, shop.owner)
+    assert upload(office, customer.id, [("Preventivo.pdf", PDF)], tenant_slug=shop.tenant.slug).status_code == 200
+    doc = documents_of(app, shop.tenant, customer.id)[0]
+    version = versions_of(app, shop.tenant, doc["id"])[0]
+    preview = f"/{shop.tenant.slug}/documents/{doc['id']}/versions/{version['id']}/preview"
+    office.get(preview).close()
+
+    page = pages.phone()
+    page.add_init_script(SSE_PROBE)
+    sign_in(page, shop.owner.email)
+    page.goto(f"/{shop.tenant.slug}/thirdparties/{customer.id}")
+    page.wait_for_function("() => window.__sseOpen > 0")
+    lines = page.locator("#timeline-section li[data-rollup]")
+    expect(lines).to_have_count(1)
+    expect(lines).to_contain_text("viewed 1 time by 1 person")
+
+    colleague = _client(app, shop.colleague)
+    colleague.get(preview).close()
+    colleague.get(preview).close()
+    expect(lines.filter(has_text="viewed 3 times by 2 people")).to_have_count(1, timeout=ARRIVAL)
+    expect(lines).to_have_count(1)  # the line was replaced, not added to
+    expect(page.locator("#timeline-section li.event", has_text="Document viewed")).to_have_count(0)
+    shot(page, "phone-timeline-document-views")
