@@ -61,17 +61,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """The core's blueprints (accounts, the timeline), then each domain's, as its plugin declares them."""
+    """The core's blueprints (accounts, the timeline, the global search), then each domain's, as its plugin declares them."""
     from app.auth import bp as auth_bp
     from app.auth import routes as auth_routes  # noqa: F401 (views attach when imported)
     from app.permissions import check_required_rights, require_membership
+    from app.search_views import bp as search_bp
     from app.tenancy import make_tenant_blueprint
     from app.timeline import bp as timeline_bp
     from app.timeline import note_routes  # noqa: F401
     from app.timeline import routes as timeline_routes  # noqa: F401
 
     app.register_blueprint(auth_bp)
-    under_tenant = [timeline_bp]
+    under_tenant = [timeline_bp, search_bp]
     for domain in load_domains():
         for blueprint, tenant in domain.blueprints:
             if tenant:

@@ -12,7 +12,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--slug", default="bench", help="Web address of the large organisation.")
     def demo(password, customers, events, deep_customer_events, slug):
         """Load the demo organisations (idempotent) and print their logins; optionally a large one."""
-        from app.demo import DEMO_PASSWORD, load_demo
+        from app.demo import DEMO_ORGANISATIONS, DEMO_PASSWORD, load_demo
 
         password = password or DEMO_PASSWORD
         if customers:
@@ -20,14 +20,39 @@ def register_cli(app: Flask) -> None:
 
             result = generate(slug=slug, customers=customers, events=events, deep_events=deep_customer_events,
                               password=password, echo=click.echo)
+            _rebuild_search([result["slug"]])  # the bulk load bypasses the ORM hooks that keep the index
             click.echo(f"/{result['slug']}: sign in as {result['owner']} / {password}; deep customer "
                        f"/{result['slug']}/thirdparties/{result['deep_thirdparty_id']}")
             return
         logins = load_demo(password)
+        _rebuild_search(list(DEMO_ORGANISATIONS))  # demo data loaded before the search index existed becomes searchable too
         click.echo("\nStoria demo — open http://127.0.0.1:5000 and sign in with:")
         for email, name, roles in logins:
             click.echo(f"  {email:<26} password {password:<20} {name}: {roles}")
         click.echo("")
+
+    def _rebuild_search(slugs=None):
+        from app.extensions import db
+        from app.search_index import rebuild
+
+        written = 0
+        for slug in _each_tenant():
+            if slugs is None or slug in slugs:
+                click.echo(f"/{slug}")
+                written += rebuild(db.session, echo=click.echo)
+                db.session.commit()
+        click.echo(f"search index: {written} terms written")
+
+    @app.cli.group("search")
+    def search():
+        """The global search's index."""
+
+    @search.command("rebuild")
+    @click.option("--slug", "slugs", multiple=True, help="Only this organisation (repeatable).")
+    def search_rebuild(slugs):
+        """Index every record again (after upgrading to the migration that made the index, or after a bulk load);
+        writes only the terms that differ."""
+        _rebuild_search(slugs or None)
 
     @app.cli.command("purge")
     def purge():

@@ -197,6 +197,11 @@ CONTACT_UPDATED = {"contact": {"first_name", "last_name", "job_title", "preferre
 SPEC = (
     # Tenant pages: membership needed; a right where named.
     _tenant("dashboard.index", "/", ["GET"], None),
+    # The global search: any member; each kind read with its provider's right ("only mine", private notes).
+    _tenant("search.index", "/search/", ["GET"], None, Case(fragment=True, query={"q": "cnry"}),
+            query_params=("q", "kind", "page")),
+    _tenant("search.suggest", "/search/suggest", ["GET"], None, Case(fragment=True, query={"q": "cnry"}),
+            query_params=("q",)),
     _tenant("admin.members", "/admin/members", ["GET"], "admin.users"),
     _tenant("admin.change_role", "/admin/members/<uuid:membership_id>/role", ["POST"], "admin.users", Case(
         args={"membership_id": member("target")}, form={"role_id": role("support")}, form_class=MemberRoleForm,

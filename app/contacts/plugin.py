@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 
 from app import domains
-from app.contacts import bp, routes  # noqa: F401 (the pages attach to the blueprint when imported)
+from app.contacts import bp, routes, search  # noqa: F401 (the pages attach to the blueprint when imported)
 from app.contacts.services import list_contacts_of
 
 
@@ -24,5 +24,6 @@ DOMAIN = domains.register(domains.Domain(
     panels=(domains.Panel("contacts", _l("Contacts"), "contacts/_panel.html", _panel, order=10,
                           count=lambda data: len(data["contacts"])),),
     nav=(domains.NavLink("tenant.contacts.index", _l("Contacts"), "thirdparty.read", order=20),),
+    search=(search.PROVIDER,),
     blueprints=((bp, True),),
 ))

@@ -3,7 +3,7 @@ its macros and its pages."""
 from flask_babel import lazy_gettext as _l
 
 from app import domains
-from app.documents import bp, routes  # noqa: F401 (the pages attach to the blueprint when imported)
+from app.documents import bp, routes, search  # noqa: F401 (the pages attach to the blueprint when imported)
 from app.documents.services import card_box
 
 
@@ -51,5 +51,6 @@ DOMAIN = domains.register(domains.Domain(
                           count=lambda data: data["document_count"]),),
     nav=(domains.NavLink("tenant.documents.index", _l("Documents"), "document.read", order=50),),
     macros={"docs": "documents/_macros.html"},
+    search=(search.PROVIDER,),
     blueprints=((bp, True),),
 ))

@@ -19,6 +19,7 @@ from app.sales import (  # noqa: F401 (the pages attach to the blueprint when im
 )
 from app.sales.labels import EVENT_ICONS, EVENT_LABELS, KIND_LABELS
 from app.sales.queries import card_box, get_document, readable
+from app.sales.search import PROVIDERS as SEARCH_PROVIDERS
 
 
 def _panel(viewer, tp) -> dict | None:
@@ -78,5 +79,6 @@ DOMAIN = domains.register(domains.Domain(
     macros={"sales": "sales/_macros.html"},
     template_globals={"document_url": document_url},
     hooks={"document_subject": _document_subject},
+    search=SEARCH_PROVIDERS,
     blueprints=((bp, True),),
 ))

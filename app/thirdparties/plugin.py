@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 
 from app import domains
-from app.thirdparties import bp, routes  # noqa: F401 (the pages attach to the blueprint when imported)
+from app.thirdparties import bp, routes, search  # noqa: F401 (the pages attach to the blueprint when imported)
 
 DOMAIN = domains.register(domains.Domain(
     name="thirdparties",
@@ -14,5 +14,6 @@ DOMAIN = domains.register(domains.Domain(
     ),
     kind_groups=(domains.KindGroup("changes", _l("Changes"), 40),),
     nav=(domains.NavLink("tenant.thirdparties.index", _l("Customers"), "thirdparty.read", order=10),),
+    search=(search.PROVIDER,),
     blueprints=((bp, True),),
 ))

@@ -13,6 +13,7 @@ from app import domains
 from app.i18n import moment
 from app.icons import icon
 from app.models import utcnow
+from app.timeline import search as notes_search
 from app.timeline.threads import threaded
 
 # The core's own kinds and filter group; the domains register theirs.
@@ -21,6 +22,7 @@ CORE = domains.register(domains.Domain(
     kinds=(domains.EventKind("note_added", _l("Note"), "sticky-note", "notes"),
            domains.EventKind("note_edited", _l("Note edited"), "square-pen", "notes")),
     kind_groups=(domains.KindGroup("notes", _l("Notes"), 10),),
+    search=(notes_search.PROVIDER,),
     field_labels={
         # The core's records (customers, contacts, notes, tags and fields, the team) as the audit log names them.
         "name": _l("Name"), "is_customer": _l("Customer"), "is_prospect": _l("Prospect"), "is_supplier": _l("Supplier"),

@@ -104,3 +104,63 @@
     }
   });
 })();
+
+// The search box of the top bar (templates/_nav.html): a combobox over a listbox that htmx fills as one types.
+// Arrow keys move the active option (aria-activedescendant: the focus stays in the box), Enter opens it (or, with
+// none active, submits the form: the results page), Escape closes the list; a click elsewhere closes it too.
+(function () {
+  function box() { return document.getElementById("topsearch-q"); }
+  function list() { return document.getElementById("topsearch-results"); }
+  function options() { return Array.prototype.slice.call(list().querySelectorAll('[role="option"]:not([aria-disabled="true"])')); }
+  function activate(option) {
+    var input = box();
+    options().forEach(function (other) { other.setAttribute("aria-selected", other === option ? "true" : "false"); });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function show(open) {
+    var input = box(), results = list();
+    if (!input || !results) return;
+    open = open && results.children.length > 0;
+    results.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) activate(null);
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "topsearch-results") {
+      activate(null);
+      show(document.activeElement === box());
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var input = box();
+    if (!input || event.target !== input) return;
+    var found = options();
+    var current = found.indexOf(document.getElementById(input.getAttribute("aria-activedescendant") || ""));
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!found.length) return;
+      event.preventDefault();
+      show(true);
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = current < 0 ? (step > 0 ? 0 : found.length - 1) : (current + step + found.length) % found.length;
+      activate(found[next]);
+    } else if (event.key === "Enter" && current >= 0 && !list().hidden) {
+      event.preventDefault();
+      window.location.assign(found[current].href);
+    } else if (event.key === "Escape" && !list().hidden) {
+      event.preventDefault();
+      show(false);
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target === box() && list().children.length) show(true);
+  });
+  document.addEventListener("click", function (event) {
+    var form = box() ? box().form : null;
+    if (form && !form.contains(event.target)) show(false);
+  });
+})();
