@@ -54,7 +54,8 @@ def thread_of(doc: SalesDocument) -> dict:
     first, hops = doc, 0
     while first.source_id and hops < 100 and (up := source_of(first)) is not None:
         first, hops = up, hops + 1
-    return {"key": str(first.id), "kind": first.kind, "id": str(first.id), "label": first.number or first.title or ""}
+    return {"key": str(first.id), "kind": first.kind, "id": str(first.id), "label": first.number or first.title or "",
+            "right": BOOK_OF[first.kind].read}
 
 
 def chain(viewer: Viewer, doc: SalesDocument) -> list[SalesDocument]:

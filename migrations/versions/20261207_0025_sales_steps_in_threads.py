@@ -6,7 +6,7 @@ Create Date: 2026-12-07 22:50:00
 
 The customer's timeline groups the steps of a sales chain (quote → order → shipment → invoice → payment) under the
 chain's first document: each step's event carries ``payload.thread`` = {key, kind, id, label} of that document, written
-by the sales domain as it records the step (``app.sales.queries.thread_of``). This gives the events recorded before
+by the sales domain as it records the step, with the right that reads that document (``app.sales.queries.thread_of``). This gives the events recorded before
 it theirs, computed from ``sales_document.source_id`` (a payment joins the chain of the first invoice it settled).
 No column and no index change: the timeline groups what one page holds (docs/architecture.md, "Timeline groups").
 """
@@ -22,6 +22,9 @@ branch_labels = None
 depends_on = None
 
 SALES_SUBJECTS = ("quote", "order", "invoice", "credit_note", "contract", "payment")
+# The right that reads each kind of first document (app/sales/__init__.py's books, as they are at this revision).
+READ_RIGHT = {"quote": "quote.read", "order": "order.read", "invoice": "invoice.read", "credit_note": "invoice.read",
+              "contract": "contract.read"}
 
 tenant = sa.table("tenant", sa.column("id", sa.Uuid()))
 document = sa.table("sales_document", sa.column("tenant_id", sa.Uuid()), sa.column("id", sa.Uuid()),
@@ -73,7 +76,8 @@ def _thread(docs: dict, doc_id) -> dict | None:
         return None
     while first.source_id in docs and hops < 100:
         first, hops = docs[first.source_id], hops + 1
-    return {"key": str(first.id), "kind": first.kind, "id": str(first.id), "label": first.number or first.title or ""}
+    return {"key": str(first.id), "kind": first.kind, "id": str(first.id), "label": first.number or first.title or "",
+            "right": READ_RIGHT.get(first.kind)}
 
 
 def downgrade():

@@ -138,3 +138,19 @@ def test_the_migration_puts_the_steps_recorded_before_in_their_thread(app, brows
     threaded_steps = [e for e in events_of(app, tenant, thirdparty_id=tp.id) if e.payload.get("thread")]
     assert len(threaded_steps) >= 7 and {e.payload["thread"]["key"] for e in threaded_steps} == {str(quote.id)}
     assert [key for key, _ in THREAD.findall(card(owner, tenant, tp))] == [str(quote.id)]
+
+
+def test_the_first_document_is_named_only_to_whoever_may_read_it(app, browser, tenant, owner):
+    from tests.factories import add_member, make_user
+    from tests.helpers import Browser
+
+    tp = make_thirdparty(app, tenant, "Mobili Conti")
+    quote, order, _invoice = whole_chain(app, browser, tenant, tp)
+    add_member(app, tenant, make_user(app, email="sara@alpha.example.com", name="Sara"), role="support")
+    support = Browser(app.test_client())
+    support.login("sara@alpha.example.com")  # reads orders, not quotes, invoices or payments
+    page = card(support, tenant, tp)
+    (key, body), = THREAD.findall(page)
+    assert key == str(quote.id) and order.number in text_of(body)
+    assert quote.number not in page and show_url(tenant, quote) not in page
+    assert "Payment received" not in page and "Quote validated" not in page
