@@ -107,6 +107,11 @@ def test_a_note_just_added_reads_under_today_for_its_author_and_for_the_others(a
     arrived = bruno.locator("#timeline-list li.event", has_text="Asked for the autumn samples.")
     expect(arrived).to_be_visible(timeout=ARRIVAL)
     assert arrived.evaluate(GROUP_OF) == "Today"
+    # An event of another day arriving live (a visit planned for next week) lands there too, and says its date.
+    add_event(app, shop.tenant, customer.id, title="Second visit", occurred_at=utcnow() + timedelta(days=8))
+    planned = bruno.locator("#timeline-live li.event", has_text="Second visit")
+    expect(planned).to_be_visible(timeout=ARRIVAL)
+    assert "/" in planned.locator("time").inner_text()  # a date, not only a time
     shot(bruno, "desktop-timeline-note-under-today")
 
 
