@@ -23,9 +23,17 @@ class Loaded:
         return self.panel.key, self.panel.label, self.count
 
 
-def load_panels(viewer: Viewer, tp) -> dict[str, list[Loaded]]:
+class Placed(dict):
+    """The loaded panels by place ("side", "facts"), each a list of ``Loaded``."""
+
+    def data(self, key: str, item: str):
+        """``item`` of what panel ``key`` loaded (the contacts the card's filter offers too), or None."""
+        return next((loaded.data.get(item) for place in self.values() for loaded in place if loaded.panel.key == key), None)
+
+
+def load_panels(viewer: Viewer, tp) -> Placed:
     """The panels of ``tp``'s card that ``viewer`` may see, with what each shows, by place ("side", "facts")."""
-    placed: dict[str, list[Loaded]] = {"side": [], "facts": []}
+    placed = Placed(side=[], facts=[])
     for panel in domains.panels():
         if panel.lazy:
             continue

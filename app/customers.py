@@ -25,6 +25,11 @@ def get_thirdparty(viewer: Viewer, thirdparty_id: uuid.UUID) -> ThirdParty | Non
     return db.session.scalar(visible(stmt, viewer))
 
 
+def is_visible(viewer: Viewer, thirdparty_id: uuid.UUID) -> bool:
+    """Whether the third party exists in this tenant and ``viewer`` may see it (one small query, nothing loaded)."""
+    return db.session.scalar(visible(select(ThirdParty.id).where(ThirdParty.id == thirdparty_id), viewer)) is not None
+
+
 def visible_contacts(stmt, viewer: Viewer):
     """Restrict a query on Contact to the contacts of customers ``viewer`` may see."""
     return visible(stmt.join(ThirdParty, (ThirdParty.tenant_id == Contact.tenant_id)

@@ -8,11 +8,12 @@ from flask import abort, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from app import domains
 from app.audit.web import log_denied
 from app.extensions import db, login_manager
-from app.models import Group, GroupMember, Membership, SalesRep
+from app.models import Group, GroupMember, Membership, SalesRep, Tenant
 
 # The core's own rights: customers and their people, notes, the audit log, administration. Each domain adds its
 # own (app/domains.py): the role editor offers exactly the rights of the domains this installation has.
@@ -185,6 +186,28 @@ def load_viewer(user_id: uuid.UUID) -> Viewer | None:
     return _viewer_of(membership, [group for _id, group in rows])
 
 
+def with_viewer(stmt, user_id_column, tenant_id: uuid.UUID):
+    """``stmt`` with the organisation ``tenant_id`` and the membership of the person in ``user_id_column``, its role
+    and the rights of each of its groups as further columns, all in the same statement (outer joins: a row per group,
+    or one row with None for what is missing). Read back with ``viewer_of_rows``."""
+    return (stmt.add_columns(Tenant, Membership, Group.rights)
+            .outerjoin(Tenant, Tenant.id == tenant_id)
+            .outerjoin(Membership, (Membership.tenant_id == Tenant.id) & (Membership.user_id == user_id_column))
+            .outerjoin(GroupMember, (GroupMember.tenant_id == Membership.tenant_id)
+                       & (GroupMember.membership_id == Membership.id))
+            .outerjoin(Group, (Group.tenant_id == GroupMember.tenant_id) & (Group.id == GroupMember.group_id))
+            # Outer joins all the way: an inner join to the role would drop the row of a person who is not a member.
+            .options(joinedload(Membership.role, innerjoin=False), lazyload(Membership.user)))
+
+
+def viewer_of_rows(rows) -> tuple:
+    """(the organisation, the viewer or None when not a member) from the rows of a ``with_viewer`` statement."""
+    _first, tenant, membership, _rights = rows[0]
+    if membership is None:
+        return tenant, None
+    return tenant, _viewer_of(membership, [rights for *_rest, rights in rows if rights is not None])
+
+
 def load_viewers() -> list[tuple[Membership, Viewer]]:
     """Every member of the tenant in scope with their viewer, in two queries (for jobs that act for each person)."""
     memberships = db.session.scalars(select(Membership)).all()
@@ -230,13 +253,16 @@ def check_required_rights(app) -> None:
 # What else a member must have done before any page of their organisation opens (a check returns a response to
 # send instead, or None): two-factor sign-in adds "set it up first" where the organisation requires it.
 MEMBER_CHECKS: list = []
+_UNREAD = object()
 
 
 def require_membership():
     """Every tenant page needs a signed-in, active member: 404 for outsiders, 403 if deactivated."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    viewer = load_viewer(current_user.id)
+    viewer = g.pop("loaded_viewer", _UNREAD)  # read with the session, in the same statement (auth.sessions)
+    if viewer is _UNREAD or (viewer is not None and viewer.tenant_id != g.tenant.id):
+        viewer = load_viewer(current_user.id)
     if viewer is None:
         log_denied(404)
         abort(404)

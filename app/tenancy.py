@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from flask import Blueprint, abort, g
 from flask_login import current_user
-from sqlalchemy import Table, event, select, text
+from sqlalchemy import Table, Text, cast, event, func, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
@@ -45,11 +45,19 @@ def current_tenant_id() -> uuid.UUID | None:
     return _scope.get().tenant_id
 
 
-def _apply_to_open_transaction() -> None:
-    """Push the scope into the transaction already open on ``db.session`` (PostgreSQL only)."""
-    session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_SET_SCOPE_SQL, _scope_params(_scope.get()))
+_DB_SCOPE = "storia_db_scope"  # Session.info: the scope the open PostgreSQL transaction holds
+
+
+def _sync(session) -> None:
+    """Send the scope to the open PostgreSQL transaction if it holds another one (one statement, every setting).
+
+    Called before every ORM statement and flush, so a scope change is sent once, lazily, with the next statement:
+    changes that follow each other (the person, then the organisation) cost one ``set_config`` at most."""
+    held = session.info.get(_DB_SCOPE)
+    scope = _scope.get()
+    if held is not None and held != scope:
+        session.connection().execute(_SET_SCOPE_SQL, _scope_params(scope))
+        session.info[_DB_SCOPE] = scope
 
 
 def set_scope(*, tenant_id=_KEEP, user_id=_KEEP) -> None:
@@ -59,9 +67,7 @@ def set_scope(*, tenant_id=_KEEP, user_id=_KEEP) -> None:
         scope = replace(scope, tenant_id=tenant_id)
     if user_id is not _KEEP:
         scope = replace(scope, user_id=user_id)
-    if scope != _scope.get():  # the open transaction already holds an unchanged scope: no round trip
-        _scope.set(scope)
-        _apply_to_open_transaction()
+    _scope.set(scope)  # the open transaction gets it before its next statement (_sync)
 
 
 def clear_scope() -> None:
@@ -76,9 +82,7 @@ def _scoped(**changes):
         yield
         db.session.flush()  # rows added inside are written under the scope they were made in
     finally:
-        if _scope.get() != previous:
-            _scope.set(previous)
-            _apply_to_open_transaction()
+        _scope.set(previous)
 
 
 def tenant_context(tenant_id: uuid.UUID, *, user_id=_KEEP):
@@ -100,14 +104,65 @@ def _scope_params(scope: Scope) -> dict:
 
 @event.listens_for(Session, "after_begin")
 def _set_database_scope(session, transaction, connection):
-    """Give every PostgreSQL transaction the scope (``SET LOCAL``: gone at commit or rollback)."""
+    """Give every PostgreSQL transaction the scope (``set_config(…, true)``: gone at commit or rollback).
+
+    A transaction begins with empty settings (they are transaction-local), so an empty scope sends nothing; later
+    changes are sent before the next statement (``_sync``)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SCOPE_SQL, _scope_params(_scope.get()))
+        scope = _scope.get()
+        if scope != Scope():
+            connection.execute(_SET_SCOPE_SQL, _scope_params(scope))
+        session.info[_DB_SCOPE] = scope
+
+
+_UNSURE = object()  # what a transaction holds after a savepoint ended: sent again before the next statement
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_database_scope(session, transaction):
+    """A transaction's settings end with it; a savepoint rolled back takes back those changed inside it (PostgreSQL
+    undoes ``set_config(…, true)`` with the savepoint), so after a savepoint the scope is sent again."""
+    if transaction.parent is None:
+        session.info.pop(_DB_SCOPE, None)
+    elif transaction.nested and _DB_SCOPE in session.info:
+        session.info[_DB_SCOPE] = _UNSURE
+
+
+@event.listens_for(Session, "before_flush")
+def _sync_before_flush(session, flush_context, instances):
+    _sync(session)
+
+
+def enter_request_scope(tenant_slug: str, session_token_hash: str) -> Scope:
+    """Scope the request to the organisation ``tenant_slug`` and the person of the live session ``session_token_hash``
+    in ONE statement: on PostgreSQL it sets both settings of the transaction (the organisation only when the session
+    is live), elsewhere it only reads the two ids. The caller still checks the session (lifetimes) and the membership;
+    an unknown slug or a dead session leaves that part of the scope empty."""
+    from app.models import AuthSession
+
+    user_id = select(AuthSession.user_id).where(AuthSession.token_hash == session_token_hash,
+                                                AuthSession.ended_at.is_(None)).scalar_subquery()
+    tenant_id = select(Tenant.id).where(Tenant.slug == tenant_slug, user_id.is_not(None)).scalar_subquery()
+    session = db.session()
+    if session.get_bind().dialect.name == "postgresql":
+        empty = text("''")
+        stmt = select(func.set_config("app.tenant_id", func.coalesce(cast(tenant_id, Text), empty), True),
+                      func.set_config("app.user_id", func.coalesce(cast(user_id, Text), empty), True))
+    else:
+        stmt = select(cast(tenant_id, Text), cast(user_id, Text))
+    found_tenant, found_user = session.execute(stmt).one()
+    scope = Scope(tenant_id=uuid.UUID(found_tenant) if found_tenant else None,
+                  user_id=uuid.UUID(found_user) if found_user else None)
+    _scope.set(scope)
+    if _DB_SCOPE in session.info:
+        session.info[_DB_SCOPE] = scope
+    return scope
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState):
     """Add ``tenant_id = current tenant`` to every ORM query on tenant tables; fail closed."""
+    _sync(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     # Relationship and column loads inherit the criteria of the query that loaded the parent
@@ -184,9 +239,15 @@ def _pull_tenant(endpoint, values):
     A visitor who is not signed in is sent to sign in before the slug is even looked up, whether an
     organisation has it or not: the answer (and its timing) must not tell which organisations exist.
     """
-    if not current_user.is_authenticated:
+    slug = values.pop("tenant_slug")
+    g.tenant_slug = slug  # the session loader reads the organisation and the viewer with the session (auth.sessions)
+    signed_in = current_user.is_authenticated
+    g.pop("tenant_slug", None)  # for this request's session loader only
+    if not signed_in:
         abort(login_manager.unauthorized())
-    tenant = get_tenant_by_slug(values.pop("tenant_slug"))
+    tenant = g.pop("loaded_tenant", None)
+    if tenant is None or tenant.slug != slug:
+        tenant = get_tenant_by_slug(slug)
     if tenant is None:
         abort(404)
     g.tenant = tenant

@@ -715,7 +715,10 @@ def security_header_problems(response, *, private: bool) -> list[str]:
         csp = headers.get("Content-Security-Policy", "")
         if "sandbox" not in csp or "default-src 'none'" not in csp:
             problems.append(f"{response.mimetype} without the sandboxing CSP")
-    if private and "no-store" not in headers.get("Cache-Control", ""):
+    # The one exception (docs/architecture.md, "Conditional requests"): an htmx fragment with a validator may be kept
+    # by the browser alone and asked for again every time; never a whole page.
+    revalidated = headers.get("Cache-Control") == "private, no-cache" and headers.get("ETag") and not is_page(response)
+    if private and "no-store" not in headers.get("Cache-Control", "") and not revalidated:
         problems.append("signed-in page without Cache-Control: no-store")
     return problems
 

@@ -8,14 +8,15 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import select, update
 
 from app.audit.services import ClientInfo
 from app.extensions import db, htmx, login_manager
 from app.htmx import redirect_to
 from app.models import AuthSession, User, utcnow
-from app.tenancy import set_scope
+from app.permissions import viewer_of_rows, with_viewer
+from app.tenancy import SLUG_RE, current_scope, enter_request_scope, set_scope
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -35,18 +36,36 @@ def start_session(user: User, client: ClientInfo) -> str:
     return token
 
 
-def load_session(token: str) -> User | None:
-    """Return the user of a live session token, or None when unknown, ended or expired."""
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+def load_session(token: str, tenant_slug: str | None = None) -> User | None:
+    """Return the user of a live session token, or None when unknown, ended or expired.
+
+    With ``tenant_slug`` (a page of an organisation) the request costs two statements in all: one sets the scope of
+    the transaction (``tenancy.enter_request_scope``), one reads the session, the person, the organisation and their
+    membership with its rights (``permissions.with_viewer``); the organisation and the viewer wait in ``g`` for the
+    tenant blueprint and its membership guard.
+    """
+    token_hash = _hash(token)
+    stmt = select(AuthSession).select_from(AuthSession).where(AuthSession.token_hash == token_hash)
+    before = current_scope()
+    scope = enter_request_scope(tenant_slug, token_hash) if tenant_slug and SLUG_RE.match(tenant_slug) else None
+    if scope is not None and scope.tenant_id is not None:
+        rows = db.session.execute(with_viewer(stmt, AuthSession.user_id, scope.tenant_id)).all()
+        row = rows[0][0] if rows else None
+    else:
+        rows, row = None, db.session.scalar(stmt)
     if row is None or row.ended_at is not None:
+        set_scope(tenant_id=before.tenant_id, user_id=before.user_id)  # a dead session scopes nothing
         return None
     now = utcnow()
     idle = current_app.config["SESSION_IDLE_TIMEOUT"]
     absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"]
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        set_scope(tenant_id=before.tenant_id, user_id=before.user_id)
         row.ended_at = now
         db.session.commit()
         return None
+    if rows is not None:
+        g.loaded_tenant, g.loaded_viewer = viewer_of_rows(rows)
     if now - row.last_seen_at > TOUCH_EVERY:
         db.session.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
         db.session.commit()
@@ -77,7 +96,7 @@ def init_app(app) -> None:
 
     @login_manager.user_loader
     def _load_user(token: str) -> User | None:
-        user = load_session(token)
+        user = load_session(token, g.pop("tenant_slug", None))  # set by the tenant blueprint for this request
         if user is None:
             for key in ("_user_id", "_fresh", "_id"):
                 session.pop(key, None)

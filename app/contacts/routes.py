@@ -71,7 +71,7 @@ def create():
 def show(contact_id):
     """The person's card and their own timeline (across the third parties they belonged to)."""
     contact = _contact_or_404(contact_id)
-    context = timeline_context(g.viewer, contact.thirdparty, contact=contact, endpoint=".show", contact_id=contact.id)
+    context = timeline_context(g.viewer, contact.thirdparty_id, contact=contact, endpoint=".show", contact_id=contact.id)
     return render_page(
         "contacts/show.html", context["timeline_block"], contact=contact, tp=contact.thirdparty,
         fields=customfields.list_fields("contact"), display=customfields.display, channel_labels=CHANNEL_LABELS,

@@ -9,7 +9,7 @@ from app.card import load_panels
 from app.customers import customer_or_404, list_contacts_of
 from app.editing import EditConflict, decode_snapshot, encode_snapshot
 from app.forms import SavedViewForm, as_choices, parse_uuid
-from app.htmx import redirect_to, render_blocks, render_page
+from app.htmx import redirect_to, render_blocks, render_page, wants_fragment
 from app.pagecache import cached_page
 from app.pagination import page_number, url_int
 from app.permissions import require
@@ -137,17 +137,23 @@ def create():
 @cached_page
 def show(thirdparty_id):
     """The card: key facts, the note box and the timeline, and the panels the domains add (contacts, sales…)."""
+    if wants_fragment():  # the timeline's next page or filtered results: nothing else of the card is read
+        context = timeline_context(g.viewer, thirdparty_id, endpoint=".show", thirdparty_id=thirdparty_id)
+        # Filtered results carry the filters' form (its people: the contacts), as on the page; older events do not.
+        people = list_contacts_of(thirdparty_id) if context["timeline_block"] == "timeline_section" else []
+        return render_page("thirdparties/show.html", context["timeline_block"], tp={"id": thirdparty_id},
+                           contacts=people, **context)
     tp = _thirdparty_or_404(thirdparty_id)
-    context = timeline_context(g.viewer, tp, endpoint=".show", thirdparty_id=tp.id)
-    members, contacts, all_tags = list_members(), list_contacts_of(tp.id), tags.list_tags()
-    names = {str(m.id): m.user.name for m in members} | {str(c.id): c.full_name for c in contacts} | \
-        {str(t.id): t.name for t in all_tags}
+    context = timeline_context(g.viewer, tp.id, seen=True, endpoint=".show", thirdparty_id=tp.id)
+    panels = load_panels(g.viewer, tp)
+    contacts = panels.data("contacts", "contacts")
+    members = {m.id: m for m in list_members()} if tp.reps else {}  # the reps' names: read only when it has some
     return render_page(
         "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(g.viewer, tp),
-        tags=services.tags_by_thirdparty([tp.id])[tp.id], names=names, members={m.id: m for m in members},
-        contacts=contacts, fields=customfields.list_fields("thirdparty"), display=customfields.display,
+        tags=services.tags_by_thirdparty([tp.id])[tp.id], contacts=list_contacts_of(tp.id) if contacts is None else contacts,
+        members=members, fields=customfields.list_fields("thirdparty"), display=customfields.display,
         pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS, note_form=composer_form(),
-        panels=load_panels(g.viewer, tp), shown_panel=request.args.get("panel", ""), **context,
+        panels=panels, shown_panel=request.args.get("panel", ""), **context,
     )
 
 

@@ -1,13 +1,17 @@
 """What a page needs to show a timeline: filters from the URL, one page of events, the live stream."""
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from flask import request, url_for
 from flask_babel import get_timezone
 
 from app import domains
+from app.customers import customer_or_404, is_visible, list_contacts_of
 from app.forms import day_start, parse_uuid
 from app.permissions import Viewer
+from app.tags import list_tags
+from app.team import list_members
 from app.timeline.display import kind_filters
 from app.timeline.services import TimelineFilter, list_events
 
@@ -50,11 +54,68 @@ def parse_filters(args) -> tuple[TimelineFilter, dict]:
     return filters, kept
 
 
-def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpoint_args) -> dict:
-    """Everything the timeline blocks of a card need, for the page or for an htmx request."""
+class Names(Mapping):
+    """What an id in a timeline row names (a member, one of the customer's contacts, a tag), for "With …" links and
+    changed fields. The contacts the page's events are about come with the events (``list_events(names=…)``); the
+    rest is read in one go only when a row asks for a name not given (a changed list of tags or reps), so a page of
+    notes costs no statement for names."""
+
+    def __init__(self, thirdparty_id, known: dict | None = None):
+        self._thirdparty_id, self._known, self._loaded = thirdparty_id, dict(known or {}), False
+
+    def given(self) -> dict:
+        return self._known
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._known = {**_all_names(self._thirdparty_id), **self._known}
+
+    def __getitem__(self, key):
+        if key not in self._known:
+            self._load()
+        return self._known[key]
+
+    def __contains__(self, key) -> bool:
+        if key not in self._known:
+            self._load()
+        return key in self._known
+
+    def __iter__(self):
+        self._load()
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._known)
+
+    def __bool__(self) -> bool:  # ``names or {}`` must not read them all
+        return True
+
+
+def _all_names(thirdparty_id) -> dict:
+    return {str(m.id): m.user.name for m in list_members()} | {str(c.id): c.full_name for c in list_contacts_of(thirdparty_id)} \
+        | {str(t.id): t.name for t in list_tags()}
+
+
+def timeline_context(viewer: Viewer, thirdparty_id, /, *, contact=None, seen: bool = False, endpoint: str,
+                     **endpoint_args) -> dict:
+    """Everything the timeline blocks of a card need, for the page or for an htmx request: one statement (the page of
+    events, with the names of the contacts they are about), plus one for the items of the agenda the rows show.
+
+    ``seen``: the caller has already checked that ``viewer`` may see the customer (the whole card).
+
+    :raise 404: when a third party's timeline is empty because the viewer may not see the customer (or there is
+        none): the events are read only for a customer the viewer may see ("only mine" is in the query), and an empty
+        page is checked again (``customer_or_404``: saying so when the customer is outside the viewer's assignment).
+    """
     filters, kept = parse_filters(request.args)
     before = decode_cursor(request.args.get("before"))
-    events, cursor = list_events(viewer, tp.id, filters, before=before, contact_id=contact.id if contact else None)
+    names = Names(thirdparty_id) if contact is None else None
+    events, cursor = list_events(viewer, thirdparty_id, filters, before=before, contact_id=contact.id if contact else None,
+                                 names=names.given() if names is not None else None)
+    if not events and contact is None and not seen and not is_visible(viewer, thirdparty_id):
+        customer_or_404(viewer, thirdparty_id)  # raises, with the reason when it is someone else's customer
     domains.call("timeline_page", events)  # what the domains show on rows (a task's done state), in one query each
     next_url = None
     if cursor:
@@ -67,8 +128,8 @@ def timeline_context(viewer: Viewer, tp, *, contact=None, endpoint: str, **endpo
     live = not before and not kept and contact is None
     return {
         "events": events, "next_url": next_url, "filter_args": kept, "kind_filters": kind_filters(),
-        "previous_day": request.args.get("day") if before else None,
-        "stream_url": url_for("tenant.timeline.stream", thirdparty_id=tp.id, after=newest, floor=floor) if live else None,
+        "previous_day": request.args.get("day") if before else None, "names": names if names is not None else {},
+        "stream_url": url_for("tenant.timeline.stream", thirdparty_id=thirdparty_id, after=newest, floor=floor) if live else None,
         "timeline_block": "timeline_rows" if before else "timeline_section",
     }
 
