@@ -13,8 +13,8 @@ from app.editing import RecordGone
 from app.errors import CSRF_MESSAGE, ERROR_MESSAGES, TAKEN_MEANWHILE, conflict_response, render_error
 from app.extensions import db, login_manager
 from app.fileheaders import protect_file
-from app.icons import icon
 from app.i18n import amounts, human_size, moment, money, quantity
+from app.icons import icon
 from app.models import utcnow
 from app.permissions import can, role_label
 from app.storage import storage_origin

@@ -204,7 +204,8 @@ def test_a_quote_from_the_card_offers_the_customers_open_opportunity_and_signing
                                                                                                   owner):
     """Issue 14: a quote made from the card for a customer with an open opportunity is offered the link (preselected
     when there is one), and signing the quote marks the opportunity won, in the same transaction, on the timeline."""
-    from tests.sales.support import add_line, documents, draft, reload as reload_doc, validate
+    from tests.sales.support import add_line, documents, draft, validate
+    from tests.sales.support import reload as reload_doc
 
     tp = make_thirdparty(app, tenant, "Rossi Srl")
     deal = make_opportunity(app, tenant, tp, title="New shop")
