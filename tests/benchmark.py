@@ -3,9 +3,10 @@
 Measured through the real WSGI app on generated data, never asserted (timed tests are flaky):
 the figures are printed, and `docs/benchmarks.md` keeps the latest run with its machine.
 
-On PostgreSQL (``BENCH_DATABASE_URL`` or ``TEST_DATABASE_URL``, a superuser URL) it creates the
-database ``storia_bench`` with the same owner/app roles as the tests and keeps it between runs
-(``--fresh`` rebuilds it); without one it uses an SQLite file in ``instance/``.
+On PostgreSQL (``BENCH_DATABASE_URL``, a superuser URL naming the database to use, e.g.
+``postgresql://postgres@127.0.0.1:5432/storia_bench_speed``) it creates that database with an owner and an app role
+named after it, as the tests do, and keeps it between runs (``--fresh`` rebuilds it, only if the benchmark made it);
+without one it uses an SQLite file in ``instance/``.
 """
 import argparse
 import http.client
@@ -38,31 +39,49 @@ def _summary(name, seconds):
     return f"{name:<44} median {statistics.median(ms):7.1f} ms   p95 {_percentile(ms, 95):7.1f} ms   (n={len(ms)})"
 
 
+BENCH_MARK = "storia: made by make bench"  # COMMENT ON DATABASE: only a database bearing it is ever dropped
+
+
 def _postgres_urls(admin_url: str, fresh: bool) -> dict:
+    """The benchmark database named by ``admin_url`` (a superuser URL), with an owner and an app role named after it.
+
+    The database is the URL's own (``…/storia_bench`` when the URL names ``postgres``, ``template1`` or none), so two
+    benchmarks run side by side on one server. It is created when missing and marked; ``--fresh`` drops it only when it
+    bears that mark, never a database the benchmark did not create.
+    """
     # app.config reads the environment when first imported: not before _environment() has set it.
     admin = make_url(admin_url).set(drivername="postgresql+psycopg")
-    name = "storia_bench"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    name = admin.database if admin.database not in (None, "", "postgres", "template1") else "storia_bench"
+    owner_role, app_role = f"{name}_owner", f"{name}_app"
+    engine = create_engine(admin.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        for role in ("storia_bench_owner", "storia_bench_app"):
+        for role in (owner_role, app_role):
             if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
                 conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}).scalar()
+        mark = conn.execute(text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :d"),
+                            {"d": name}).scalar()
+        if exists and mark != BENCH_MARK:  # earlier benchmarks made theirs without the mark, owned by its owner role
+            owner = conn.execute(text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d"), {"d": name}).scalar()
+            if owner != owner_role:
+                raise SystemExit(f"database {name!r} exists and was not made by the benchmark: name another in BENCH_DATABASE_URL")
         if exists and fresh:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             exists = False
         if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}" OWNER storia_bench_owner'))
-            conn.execute(text(f'GRANT CONNECT ON DATABASE "{name}" TO storia_bench_app'))
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner_role}"'))
+            conn.execute(text(f'GRANT CONNECT ON DATABASE "{name}" TO "{app_role}"'))
+        if mark != BENCH_MARK or not exists:
+            conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS '{BENCH_MARK}'"))
     engine.dispose()
     return {
-        "app": admin.set(database=name, username="storia_bench_app", password=None).render_as_string(hide_password=False),
-        "owner": admin.set(database=name, username="storia_bench_owner", password=None).render_as_string(hide_password=False),
+        "app": admin.set(database=name, username=app_role, password=None).render_as_string(hide_password=False),
+        "owner": admin.set(database=name, username=owner_role, password=None).render_as_string(hide_password=False),
     }
 
 
 def _environment(args) -> dict:
-    admin = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    admin = os.environ.get("BENCH_DATABASE_URL")
     if admin:
         urls = _postgres_urls(admin, args.fresh)
         env = {"DATABASE_URL": urls["app"], "MIGRATE_DATABASE_URL": urls["owner"]}
@@ -142,7 +161,7 @@ def _login(client, email="owner@bench.example"):
     assert response.status_code == 303, response.status_code
 
 
-def _time(client, url, n, headers=None, cold=False):
+def _time(client, url, n, headers=None, cold=False, status=200):
     """Server times of ``n`` GETs; ``cold``: each one a first view (the page cache emptied before it)."""
     from app import pagecache
 
@@ -153,11 +172,13 @@ def _time(client, url, n, headers=None, cold=False):
         started = time.perf_counter()
         response = client.get(url, headers=headers or {})
         samples.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code == status, (url, response.status_code)
     return samples
 
 
 def single_client(app, data, n):
+    from app import pagecache
+
     client = app.test_client()
     _login(client)
     deep_id, deep_count = data["deep"]
@@ -177,8 +198,38 @@ def single_client(app, data, n):
             _summary(f"timeline page at {shallow_count} events{label}", _time(client, f"/bench/thirdparties/{shallow_id}", n, cold=cold)),
             _summary(f"timeline page at {deep_count} events{label}", _time(client, card, n, cold=cold)),
         ]
+    tag = client.get(older, headers=htmx).headers["ETag"]
+    results.append(_summary("next timeline page, revisited (304)", _time(client, older, n, {**htmx, "If-None-Match": tag},
+                                                                         status=304)))
     results.append(_summary("customer list search (htmx)", _time(client, "/bench/thirdparties/?q=garage+dubois", n, htmx)))
+    pagecache.clear(app)
+    results += [f"{'SQL statements: ' + label:<44} {_statements(app, client, url, headers)}"
+                for label, url, headers in (("customer card (cache off)", card, {}), ("next timeline page", older, htmx),
+                                            ("next timeline page, 304", older, {**htmx, "If-None-Match": tag}))]
     return results
+
+
+def _statements(app, client, url, headers) -> int:
+    """How many statements one request sends (read off the engine; the page cache emptied first)."""
+    from sqlalchemy import event
+
+    from app import pagecache
+    from app.extensions import db
+
+    sent = []
+
+    def count(*_args):
+        sent.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    pagecache.clear(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get(url, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
 
 
 def _gunicorn(env, port, workers=2, threads=8, **settings):
@@ -211,11 +262,15 @@ def _http_login(port, email="owner@bench.example") -> str:
     return response.getheader("Set-Cookie").split(";")[0]
 
 
-def _load(port, path, cookie, seconds=10, connections=8):
+def _load(port, path, cookie, seconds=10, connections=8, headers=None):
     """Requests per second with ``connections`` keep-alive clients (wrk when installed)."""
+    headers = {"Cookie": cookie, **(headers or {})}
     if shutil.which("wrk"):
-        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}",
+        out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
+                              *[arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")],
                               f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+        if "Non-2xx or 3xx responses" in out:
+            raise RuntimeError(f"{path}: answers other than 2xx/3xx under load:\n{out}")
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         return rps, "wrk"
     counts = [0] * connections
@@ -224,7 +279,7 @@ def _load(port, path, cookie, seconds=10, connections=8):
     def worker(i):
         conn = http.client.HTTPConnection("127.0.0.1", port)
         while time.monotonic() < stop:
-            conn.request("GET", path, headers={"Cookie": cookie})
+            conn.request("GET", path, headers=headers)
             conn.getresponse().read()
             counts[i] += 1
 
@@ -286,27 +341,98 @@ def _live_delay(port, cookie_a, cookie_b, thirdparty_id, samples=20):
     return [a - s for a, s in zip(arrivals, sent, strict=False)]
 
 
+def _older_url(port, cookie, thirdparty_id) -> tuple[str, str]:
+    """The card's "older events" URL, and the session cookie as the card left it (holding the CSRF secret, which the
+    fragments' ETag is made of: a client that never keeps it would get a new secret, and a new tag, every time)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", f"/bench/thirdparties/{thirdparty_id}", headers={"Cookie": cookie})
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = (response.getheader("Set-Cookie") or cookie).split(";")[0]
+    return re.search(r'class="load-more" hx-get="([^"]+)"', page).group(1).replace("&amp;", "&"), cookie
+
+
+def _get(port, path, headers):
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    return response, response.read()
+
+
 def _card_load(env, data, port, **settings):
+    """Requests per second of the card, of its next timeline page (htmx) and of that page revisited (304)."""
     process = _gunicorn(env, port, **settings)
     try:
-        return _load(port, f"/bench/thirdparties/{data['deep'][0]}", _http_login(port))
+        cookie = _http_login(port)
+        card = _load(port, f"/bench/thirdparties/{data['deep'][0]}", cookie)[0]
+        older, cookie = _older_url(port, cookie, data["deep"][0])
+        htmx = {"HX-Request": "true"}
+        fragment = _load(port, older, cookie, headers=htmx)[0]
+        answer, _body = _get(port, older, {"Cookie": cookie, **htmx})
+        tag = answer.getheader("ETag")
+        assert _get(port, older, {"Cookie": cookie, **htmx, "If-None-Match": tag})[0].status == 304
+        revisit = _load(port, older, cookie, headers={**htmx, "If-None-Match": tag})[0]
+        return card, fragment, revisit
     finally:
         process.terminate()
         process.wait()
 
 
-def served(env, data, port):
-    uncached, _ = _card_load(env, data, port, PAGE_CACHE_SIZE="0")
+def floor_app(environ, start_response):
+    """The floor: the card's HTML from memory, nothing else (gunicorn ``tests.benchmark:floor_app``)."""
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(_FLOOR)))])
+    return [_FLOOR]
+
+
+_FLOOR = Path(os.environ["BENCH_FLOOR_FILE"]).read_bytes() if os.environ.get("BENCH_FLOOR_FILE") else b""
+
+
+def _floor(env, data, port) -> float:
+    """Requests per second of the same card HTML served from memory under the same gunicorn settings."""
     process = _gunicorn(env, port)
     try:
         cookie = _http_login(port)
-        deep_id = data["deep"][0]
-        rps, client = _load(port, f"/bench/thirdparties/{deep_id}", cookie)
+        _answer, body = _get(port, f"/bench/thirdparties/{data['deep'][0]}", {"Cookie": cookie})
+    finally:
+        process.terminate()
+        process.wait()
+    path = ROOT / "instance" / f"bench-floor-{os.getpid()}.html"
+    path.write_bytes(body)
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    process = subprocess.Popen(
+        [gunicorn, "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "tests.benchmark:floor_app"], cwd=ROOT, env={**os.environ, "BENCH_FLOOR_FILE": str(path)})
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        return _load(port, "/", "none=1")[0]
+    finally:
+        process.terminate()
+        process.wait()
+        path.unlink(missing_ok=True)
+
+
+def served(env, data, port):
+    card_off, fragment_off, revisit_off = _card_load(env, data, port, PAGE_CACHE_SIZE="0")
+    card_on, fragment_on, revisit_on = _card_load(env, data, port)
+    floor = _floor(env, data, port)
+    rates = [f"{'customer card, rendered (cache off)':<44} {card_off:7.0f} requests/s",
+             f"{'next timeline page, rendered (cache off)':<44} {fragment_off:7.0f} requests/s",
+             f"{'next timeline page, 304 (cache off)':<44} {revisit_off:7.0f} requests/s",
+             f"{'customer card, cache on':<44} {card_on:7.0f} requests/s",
+             f"{'next timeline page, cache on':<44} {fragment_on:7.0f} requests/s",
+             f"{'next timeline page, 304 (cache on)':<44} {revisit_on:7.0f} requests/s",
+             f"{'floor: the card HTML from memory':<44} {floor:7.0f} requests/s (gunicorn gthread 2×8, 8 connections)"]
+    process = _gunicorn(env, port)
+    try:
+        cookie = _http_login(port)
         shallow_id = data["shallow"][0]
         delays = _live_delay(port, cookie, _http_login(port), shallow_id)
-        return [f"{'customer card under 8 connections, rendered':<44} {uncached:7.0f} requests/s (page cache off)",
-                f"{'customer card under 8 connections, cached':<44} {rps:7.0f} requests/s ({client}; gunicorn gthread 2×8)",
-                _summary("live delay: note posted → other timeline", delays)]
+        return [*rates, _summary("live delay: note posted → other timeline", delays)]
     finally:
         process.terminate()
         try:

@@ -15,11 +15,11 @@ Measured, never asserted (timed tests are flaky); the figures are printed:
    p95 <= 50 ms). The rows are bulk-inserted once (no stored objects) and reused by later runs.
 
 It uses its own small organisation, ``/benchdocs`` (two customers), so it runs without ``make bench``'s data.
-On PostgreSQL it shares ``tests.benchmark``'s database ``storia_bench``; run it with
+On PostgreSQL it shares ``tests.benchmark``'s database (``BENCH_DATABASE_URL``'s); run it with
 
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m tests.benchmark_documents
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/storia_bench .venv/bin/python -m tests.benchmark_documents
 
-Without ``BENCH_DATABASE_URL`` (nor ``TEST_DATABASE_URL``) it uses the SQLite file ``instance/bench.db``.
+Without ``BENCH_DATABASE_URL`` it uses the SQLite file ``instance/bench.db``.
 """
 import argparse
 import hashlib

@@ -4,11 +4,11 @@ opportunities, and the PDF of a 50-line invoice.
 Measured through Flask's test client, never asserted (timed tests are flaky); the figures are printed (target: page
 p95 <= 100 ms). It uses its own organisation, ``/benchsales`` (1,000 customers), whose rows are bulk-inserted once
 (no timeline events, no audit entries) and reused by later runs. On PostgreSQL it shares ``tests.benchmark``'s
-database ``storia_bench``:
+database (``BENCH_DATABASE_URL``'s):
 
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m tests.benchmark_sales
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/storia_bench .venv/bin/python -m tests.benchmark_sales
 
-Without ``BENCH_DATABASE_URL`` (nor ``TEST_DATABASE_URL``) it uses the SQLite file ``instance/bench.db``.
+Without ``BENCH_DATABASE_URL`` it uses the SQLite file ``instance/bench.db``.
 """
 import argparse
 import os
