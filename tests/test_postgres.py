@@ -36,7 +36,7 @@ def test_every_tenant_table_has_forced_rls_with_using_and_check(app):
     with app.app_context(), db.engine.connect() as conn:
         tables = conn.execute(TENANT_TABLES_SQL).all()
         policies = conn.execute(text(
-            "SELECT tablename, policyname, cmd, qual, with_check FROM pg_policies WHERE schemaname = 'public'"
+            "SELECT tablename, policyname, permissive, cmd, qual, with_check FROM pg_policies WHERE schemaname = 'public'"
         )).all()
     assert tables, "no tenant tables found"
     for name, enabled, forced, _owner in tables:
@@ -47,7 +47,9 @@ def test_every_tenant_table_has_forced_rls_with_using_and_check(app):
             assert policy.qual and "app.tenant_id" in policy.qual, f"{name}.{policy.policyname} USING"
             assert policy.with_check and "app.tenant_id" in policy.with_check, f"{name}.{policy.policyname} WITH CHECK"
         for policy in (p for p in policies if p.tablename == name and p.cmd != "ALL"):
-            assert policy.cmd == "SELECT", f"{name}.{policy.policyname}: only extra read policies are allowed"
+            # A permissive policy widens what the tenant policy allows: reads only. A restrictive one can only narrow it.
+            assert policy.cmd == "SELECT" or policy.permissive == "RESTRICTIVE", \
+                f"{name}.{policy.policyname}: only extra read policies or restrictive ones are allowed"
 
 
 def test_tables_without_tenant_id_are_the_listed_global_ones(app):

@@ -3,17 +3,16 @@ back on top as they happen instead of one row each.
 
 The timeline is append-only for the app (its role may not UPDATE or DELETE ``timeline_event``). A roll-up is the one
 exception, and a narrow one: each new state is a new event (so keyset pages and the live stream treat it like any
-other) carrying ``payload["rollup"]``, and the previous one is dropped through ``storia_drop_rollup(id)``, a
-security-definer function (migration 0024) that deletes only a row of the tenant in scope that is marked as a
-roll-up. See docs/architecture.md, "Roll-up lines and threads".
+other) carrying ``payload["rollup"]``, and the previous one is deleted. On PostgreSQL the app role may DELETE only a
+row marked as a roll-up (a RESTRICTIVE policy, migration 0026), of the tenant in scope like any statement: an ordinary
+event cannot go, whoever asks. See docs/architecture.md, "Roll-up lines and threads".
 """
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import TimelineEvent
-from app.tenancy import current_tenant_id
 from app.timeline.services import record_event
 
 
@@ -35,9 +34,5 @@ def replace_rollup(*, key: str, kind: str, subject_type: str, subject_id: uuid.U
 
 
 def drop(event_id: uuid.UUID) -> None:
-    """Delete a roll-up line (only a roll-up line: other events stay, whoever asks)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.storia_drop_rollup(event_id)))
-    else:
-        db.session.execute(delete(TimelineEvent).where(TimelineEvent.tenant_id == current_tenant_id(),
-                                                       TimelineEvent.id == event_id))
+    """Delete a roll-up line (only a roll-up line: on PostgreSQL the policy leaves every other event where it is)."""
+    db.session.execute(delete(TimelineEvent).where(TimelineEvent.id == event_id))  # scoped to the tenant like any query
