@@ -29,6 +29,7 @@ translations: $(VENV)/.installed
 
 run: setup
 	$(BIN)/flask db upgrade
+	$(BIN)/flask search rebuild
 	$(BIN)/flask demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
