@@ -212,7 +212,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(domains.template_filters())
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
-        kind_icon=display.kind_icon, icon=icon, local_day=local_day, day_label=day_label,
+        kind_icon=display.kind_icon, thread_name=display.thread_name, icon=icon, local_day=local_day, day_label=day_label,
         current_viewer=lambda: g.get("viewer"), nav_links=nav_links, slot=domains.slot,
     )
     app.jinja_env.globals.update(domains.template_globals())

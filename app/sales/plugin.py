@@ -27,6 +27,12 @@ def _panel(viewer, tp) -> dict | None:
     return box if box["sales_summary"] is not None else None
 
 
+def _thread_name(head: dict) -> str | None:
+    """A sales thread reads with its first document's kind, in the reader's language: "Quote PR2612-0001"."""
+    kind = KIND_LABELS.get(head.get("kind"))
+    return f"{kind} {head.get('label') or ''}".strip() if kind is not None else None
+
+
 def _document_subject(viewer, about_type: str, about_id):
     """A quote, order, invoice or contract a document is attached to (the signed copy), if the viewer may read it."""
     if about_type != "sales_document" or about_id is None:
@@ -78,7 +84,7 @@ DOMAIN = domains.register(domains.Domain(
          _link("sales_metrics", _l("Sales cycle"), "report.read", 46)),
     macros={"sales": "sales/_macros.html"},
     template_globals={"document_url": document_url},
-    hooks={"document_subject": _document_subject},
+    hooks={"document_subject": _document_subject, "thread_name": _thread_name},
     search=SEARCH_PROVIDERS,
     blueprints=((bp, True),),
 ))

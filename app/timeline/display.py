@@ -60,6 +60,12 @@ def kind_filters() -> dict:
 MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?[+-]\d{2}:\d{2}$")
 
 
+def thread_name(head: dict) -> str:
+    """How a thread's first record reads ("Quote PR2612-0001"): its domain names it (hook ``thread_name``), in the
+    reader's language; else the label stored with the thread."""
+    return domains.first("thread_name", head) or head.get("label") or "—"
+
+
 def kind_label(kind: str) -> str:
     known = domains.kinds().get(kind)
     return str(known.label) if known else kind.replace("_", " ")

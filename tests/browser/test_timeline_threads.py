@@ -151,7 +151,7 @@ def test_the_sales_chain_reads_as_one_thread_and_a_new_step_arrives_linked_to_it
     phone.goto(card)
     thread = phone.locator(f'#timeline-list li.thread[data-thread="{quote.id}"]')
     expect(thread).to_have_count(1)
-    expect(thread.locator(".thread-head")).to_contain_text(quote.number)
+    expect(thread.locator(".thread-head")).to_contain_text(f"Quote {quote.number}")
     expect(thread.locator(".thread-steps").first.locator("li.event")).to_have_count(1)  # the newest step shows
     expect(thread.locator(".thread-steps").first).to_contain_text("Invoice validated")
     earlier = thread.locator("details.thread-more li.event")

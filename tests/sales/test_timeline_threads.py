@@ -46,7 +46,7 @@ def test_the_chain_is_one_thread_under_its_quote_newest_step_on_top(app, browser
     key, body = threads[0]
     assert key == str(quote.id)
     head = re.search(r'<div class="thread-head">(.*?)</div>', body, re.S).group(1)
-    assert quote.number in text_of(head) and f'href="{show_url(tenant, quote)}"' in head
+    assert f"Quote {quote.number}" in text_of(head) and f'href="{show_url(tenant, quote)}"' in head
     assert f"{len(steps)} steps" in text_of(head)
     # The newest step (the payment) shows; the earlier ones are behind the <details>, newest first.
     newest, earlier = body.split("<details", 1)
