@@ -23,7 +23,7 @@ STATE_LABELS = {"": _l("Done and to do"), "todo": _l("To do"), "done": _l("Done"
 # Business events other modules record on the timeline that an administrator may also show in the agenda,
 # as Dolibarr's per-trigger switches do (quotes, invoices and payments join when they exist).
 AUTOMATIC_KINDS = ("thirdparty_created", "contact_added", "note_added", "document_uploaded", "document_version_added",
-                   "document_downloaded", "quote_sent", "quote_signed", "invoice_validated", "payment_received", "contract_renewed")
+                   "quote_sent", "quote_signed", "invoice_validated", "payment_received", "contract_renewed")
 VIEW_LABELS = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month"), "list": _l("List")}
 
 
