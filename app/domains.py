@@ -38,6 +38,11 @@ class Panel:
     ``load(viewer, thirdparty)`` returns what the template needs, or None when the viewer may not see the panel;
     ``count(data)`` the number shown on the card's row of tabs; ``template`` is included with ``tp`` and ``data`` (and
     ``panel``) in its context. ``lazy`` panels are loaded when opened (their own URL), the others in the card's request.
+
+    ``facts(viewer, thirdparty)``, if given, returns the panel's scalar SQL expressions by name (a count, a latest
+    date…), or None when the viewer may not see the panel: the card reads every panel's facts and its own header's in
+    ONE statement, then calls ``load(viewer, thirdparty, facts)`` with their values (a dict) — or, for a lazy panel,
+    takes those values as its ``data`` (what its tab's ``count`` reads) without loading anything else.
     """
 
     key: str
@@ -47,6 +52,7 @@ class Panel:
     order: int = 100
     count: Callable | None = None
     lazy: bool = False
+    facts: Callable | None = None
     place: str = "side"  # "side": a box beside the timeline (a tab on phones); "facts": a line of the card's header
 
 

@@ -27,7 +27,7 @@ from app.agenda.queries import (
     preload_items,
 )
 from app.agenda.reminders import pending_count
-from app.agenda.services import last_contacts
+from app.agenda.services import last_contact_facts
 
 ICONS = {"call_logged": "phone", "meeting_logged": "users", "email_logged": "mail", "letter_logged": "mail",
          "task_planned": "square", "appointment_planned": "calendar", "activity_done": "square-check",
@@ -40,10 +40,14 @@ def reminder_count() -> int:
     return pending_count(viewer.user_id) if viewer is not None and viewer.can("agenda.read") else 0
 
 
-def _facts(viewer, tp) -> dict | None:
-    if not viewer.can("agenda.read"):
-        return None
-    return {"last_contacts": last_contacts(tp.id), "next_action": next_action(tp.id), "labels": LAST_CONTACT_LABELS}
+def _fact_queries(viewer, tp) -> dict | None:
+    """The last contact either way, read with the card's other facts (``Panel.facts``)."""
+    return last_contact_facts(tp.id, LAST_CONTACT_LABELS) if viewer.can("agenda.read") else None
+
+
+def _facts(viewer, tp, last: dict) -> dict | None:
+    return {"last_contacts": {direction: moment for direction, moment in last.items() if moment is not None},
+            "next_action": next_action(tp.id), "labels": LAST_CONTACT_LABELS}
 
 
 def _document_subject(viewer, about_type: str, about_id):
@@ -90,7 +94,8 @@ DOMAIN = domains.register(domains.Domain(
         "reminder_minutes": _l("Reminder"), "assignees": _l("For"), "attendees": _l("Also with"),
     },
     value_formats=((lambda value: isinstance(value, str) and value.startswith("FREQ="), describe_rule),),
-    panels=(domains.Panel("agenda_facts", _l("Agenda"), "agenda/_card_facts.html", _facts, order=0, place="facts"),),
+    panels=(domains.Panel("agenda_facts", _l("Agenda"), "agenda/_card_facts.html", _facts, order=0, place="facts",
+                          facts=_fact_queries),),
     nav=(domains.NavLink("tenant.agenda.index", _l("Agenda"), "agenda.read", order=30, badge=reminder_count,
                              badge_label=_l("reminders")),),
     macros={"agenda": "agenda/_macros.html"},

@@ -145,13 +145,13 @@ def show(thirdparty_id):
                            contacts=people, **context)
     tp = _thirdparty_or_404(thirdparty_id)
     context = timeline_context(g.viewer, tp.id, seen=True, endpoint=".show", thirdparty_id=tp.id)
-    panels = load_panels(g.viewer, tp)
+    panels = load_panels(g.viewer, tp, services.card_facts(g.viewer, tp))  # the header's facts with the panels'
+    facts = services.card_values(panels.header)
     contacts = panels.data("contacts", "contacts")
-    members = {m.id: m for m in list_members()} if tp.reps else {}  # the reps' names: read only when it has some
     return render_page(
-        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=services.card_counts(g.viewer, tp),
-        tags=services.tags_by_thirdparty([tp.id])[tp.id], contacts=list_contacts_of(tp.id) if contacts is None else contacts,
-        members=members, fields=customfields.list_fields("thirdparty"), display=customfields.display,
+        "thirdparties/show.html", context["timeline_block"], tp=tp, counts=facts,
+        tags=facts["tags"], contacts=list_contacts_of(tp.id) if contacts is None else contacts,
+        rep_names=facts["reps"], fields=facts["fields"], display=customfields.display,
         pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS, note_form=composer_form(),
         panels=panels, shown_panel=request.args.get("panel", ""), **context,
     )

@@ -1,6 +1,7 @@
 """Third parties: who may see which, listing and searching, creating, editing, archiving."""
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -8,9 +9,24 @@ from sqlalchemy import exists, func, or_, select
 from app import customfields
 from app.audit.chain import changes_of
 from app.customers import visible
+from app.database import json_rows
 from app.editing import commit_or_conflict, lock, merge_edit
 from app.extensions import db
-from app.models import Address, Channel, Contact, Note, SalesRep, Tag, ThirdParty, ThirdPartyTag, TimelineEvent, utcnow
+from app.models import (
+    Address,
+    Channel,
+    Contact,
+    CustomField,
+    Membership,
+    Note,
+    SalesRep,
+    Tag,
+    ThirdParty,
+    ThirdPartyTag,
+    TimelineEvent,
+    User,
+    utcnow,
+)
 from app.numbering import next_code
 from app.pagination import page_of, split_page
 from app.permissions import Viewer
@@ -223,16 +239,35 @@ def set_archived(viewer: Viewer, tp: ThirdParty, archived: bool) -> None:
     db.session.commit()
 
 
-def card_counts(viewer: Viewer, tp: ThirdParty) -> dict:
-    """The facts of a card's header, in one query: contacts, notes the viewer may read, last activity."""
+def card_facts(viewer: Viewer, tp: ThirdParty) -> dict:
+    """The facts of a card's header as scalar expressions, read with the panels' in one statement (``app.card``):
+    contacts, notes the viewer may read, last activity, and as short JSON lists the tags, the reps' names and the
+    custom fields of third parties (what ``card_values`` turns them into)."""
     notes = select(func.count()).select_from(Note).where(Note.thirdparty_id == tp.id)
     if not viewer.can("note.read_private"):
         notes = notes.where(or_(Note.private.is_(False), Note.author_id == viewer.user_id))
-    row = db.session.execute(select(
-        select(func.count()).select_from(Contact)
+    tags = (select(Tag.name, Tag.colour).join(ThirdPartyTag, (ThirdPartyTag.tenant_id == Tag.tenant_id)
+                                               & (ThirdPartyTag.tag_id == Tag.id))
+            .where(ThirdPartyTag.thirdparty_id == tp.id))
+    reps = (select(User.name).join(Membership, Membership.user_id == User.id)
+            .join(SalesRep, (SalesRep.tenant_id == Membership.tenant_id) & (SalesRep.membership_id == Membership.id))
+            .where(SalesRep.thirdparty_id == tp.id))
+    fields = select(CustomField.key, CustomField.label, CustomField.field_type).where(CustomField.entity == "thirdparty")
+    return {
+        "contacts": select(func.count()).select_from(Contact)
         .where(Contact.thirdparty_id == tp.id, Contact.archived_at.is_(None)).scalar_subquery(),
-        notes.scalar_subquery(),
-        select(func.max(TimelineEvent.occurred_at))
+        "notes": notes.scalar_subquery(),
+        "last_activity": select(func.max(TimelineEvent.occurred_at))
         .where(TimelineEvent.thirdparty_id == tp.id, visible_to(viewer)).scalar_subquery(),
-    )).one()
-    return {"contacts": row[0], "notes": row[1], "last_activity": row[2]}
+        "tags": json_rows(tags, Tag.name),
+        "reps": json_rows(reps, User.name),
+        "fields": json_rows(fields, CustomField.position, CustomField.label),
+    }
+
+
+def card_values(values: dict) -> dict:
+    """What the card's template reads of ``card_facts``' values: counts, and tags, reps and fields as objects."""
+    return {**values,
+            "tags": [SimpleNamespace(name=name, colour=colour) for name, colour in values["tags"] or []],
+            "reps": [name for (name,) in values["reps"] or []],
+            "fields": [SimpleNamespace(key=key, label=label, field_type=kind) for key, label, kind in values["fields"] or []]}

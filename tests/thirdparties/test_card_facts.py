@@ -1,0 +1,36 @@
+"""The card's header facts — counts, tags, the reps' names, custom fields, the last contact either way — are read in
+one statement with the panels' facts (app/card.py, ``Panel.facts``): a customer with all of them costs no more
+statements than one with none, and each shows as before."""
+from tests.customers import make_field, make_tag, make_thirdparty, owner, tenant  # noqa: F401 (fixtures)
+from tests.factories import add_member, make_user
+from tests.helpers import sql_sent
+
+
+def _card_statements(app, browser, tenant, tp):  # noqa: F811
+    url = f"/{tenant.slug}/thirdparties/{tp.id}"
+    browser.get(url)  # the session's last-seen touch, if due, is not what is counted
+    with sql_sent(app) as sent:
+        page = browser.get(url)
+    assert page.status_code == 200
+    return page.get_data(as_text=True), len(sent)
+
+
+def test_tags_reps_and_custom_fields_cost_no_statement_of_their_own(app, tenant, owner, monkeypatch):  # noqa: F811
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SIZE", 0)
+    monkeypatch.delitem(app.extensions, "storia_page_cache", raising=False)
+    bare = make_thirdparty(app, tenant, "Bare SARL")
+    key = make_field(app, tenant, "Sector", "text")
+    make_field(app, tenant, "Unused", "text")
+    vip, late = make_tag(app, tenant, "VIP", "red"), make_tag(app, tenant, "Late payer", "orange")
+    zoe = add_member(app, tenant, make_user(app, name="Zoé Zanetti"), role="sales")
+    anna = add_member(app, tenant, make_user(app, name="Anna Abate"), role="sales")
+    full = make_thirdparty(app, tenant, "Full SpA", reps=[zoe, anna], tag_ids=[vip, late], custom={key: "Textiles"})
+
+    bare_page, bare_cost = _card_statements(app, owner, tenant, bare)
+    full_page, full_cost = _card_statements(app, owner, tenant, full)
+
+    assert full_cost == bare_cost
+    assert "Anna Abate, Zoé Zanetti" in full_page  # by name
+    assert full_page.index(">Late payer<") < full_page.index(">VIP<") and 'tag tag-red">VIP<' in full_page
+    assert "<dt>Sector</dt><dd>Textiles</dd>" in full_page and "Unused" not in full_page
+    assert "VIP" not in bare_page and "Textiles" not in bare_page and "Zanetti" not in bare_page
