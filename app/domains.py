@@ -68,6 +68,9 @@ class NavLink:
     order: int = 100
     badge: Callable | None = None
     badge_label: object = ""  # what the badge's number counts, for screen readers
+    # badge_count(user_id) → the badge's number as a scalar SQL expression for the person in the organisation in scope:
+    # read with the session and the viewer, in the same statement (auth.sessions); ``badge()`` answers elsewhere.
+    badge_count: Callable | None = None
 
 
 @dataclass(frozen=True)

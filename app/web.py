@@ -42,7 +42,8 @@ def build_csp(storage_url: str = "") -> str:
 
 
 def nav_organisations():
-    """The signed-in user's organisations for the switcher (one query, cached for the request)."""
+    """The signed-in user's organisations for the switcher (one query, cached for the request; on an organisation's
+    page read with the session already: auth.sessions)."""
     if "nav_orgs" not in g:
         g.nav_orgs = list_user_organisations(current_user.id) if current_user.is_authenticated else []
     return g.nav_orgs
@@ -70,6 +71,14 @@ def nav_links(menu: str | None = None) -> list:
     if viewer is None:
         return []
     return [link for link in domains.nav_links() if link.menu == menu and (link.right is None or viewer.can(link.right))]
+
+
+def nav_badge(link) -> int:
+    """The number beside a menu entry: read with the session when it could be (``NavLink.badge_count``), else asked."""
+    known = g.get("nav_badges") or {}
+    if link.endpoint in known:
+        return known[link.endpoint] or 0
+    return link.badge() if link.badge else 0
 
 
 def web_link(url: str) -> str:
@@ -213,7 +222,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(
         kind_label=display.kind_label, field_label=display.field_label, show_value=display.show_value,
         kind_icon=display.kind_icon, thread_name=display.thread_name, icon=icon, local_day=local_day, day_label=day_label,
-        current_viewer=lambda: g.get("viewer"), nav_links=nav_links, slot=domains.slot,
+        current_viewer=lambda: g.get("viewer"), nav_links=nav_links, nav_badge=nav_badge, slot=domains.slot,
     )
     app.jinja_env.globals.update(domains.template_globals())
     app.jinja_env.globals.update(can=can, role_label=role_label, nav_organisations=nav_organisations,

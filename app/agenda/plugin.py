@@ -26,7 +26,7 @@ from app.agenda.queries import (
     next_actions,
     preload_items,
 )
-from app.agenda.reminders import pending_count
+from app.agenda.reminders import pending_count, pending_query
 from app.agenda.services import last_contact_facts
 
 ICONS = {"call_logged": "phone", "meeting_logged": "users", "email_logged": "mail", "letter_logged": "mail",
@@ -97,7 +97,7 @@ DOMAIN = domains.register(domains.Domain(
     panels=(domains.Panel("agenda_facts", _l("Agenda"), "agenda/_card_facts.html", _facts, order=0, place="facts",
                           facts=_fact_queries),),
     nav=(domains.NavLink("tenant.agenda.index", _l("Agenda"), "agenda.read", order=30, badge=reminder_count,
-                             badge_label=_l("reminders")),),
+                             badge_label=_l("reminders"), badge_count=pending_query),),
     macros={"agenda": "agenda/_macros.html"},
     template_globals={"agenda_kind_label": agenda_kind_label, "interaction_facts": interaction_facts,
                       "agenda_item": agenda_item, "reminder_count": reminder_count},

@@ -149,9 +149,14 @@ def pending(user_id: uuid.UUID) -> list[Reminder]:
     return db.session.scalars(stmt.order_by(Reminder.remind_at.desc()).limit(LIST_SIZE)).unique().all()
 
 
+def pending_query(user_id):
+    """How many reminders wait for ``user_id`` (a value or an expression) in the app, as a scalar expression."""
+    return select(func.count()).select_from(Reminder).where(
+        Reminder.user_id == user_id, Reminder.dismissed_at.is_(None)).scalar_subquery()
+
+
 def pending_count(user_id: uuid.UUID) -> int:
-    return db.session.scalar(select(func.count()).select_from(Reminder).where(
-        Reminder.user_id == user_id, Reminder.dismissed_at.is_(None))) or 0
+    return db.session.scalar(select(pending_query(user_id))) or 0
 
 
 def dismiss(user_id: uuid.UUID, activity_id: uuid.UUID | None = None) -> int:

@@ -11,11 +11,13 @@ from datetime import timedelta
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import select, update
 
+from app import domains
 from app.audit.services import ClientInfo
 from app.extensions import db, htmx, login_manager
 from app.htmx import redirect_to
 from app.models import AuthSession, User, utcnow
 from app.permissions import viewer_of_rows, with_viewer
+from app.team import organisations_column, organisations_of
 from app.tenancy import SLUG_RE, current_scope, enter_request_scope, set_scope
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -49,7 +51,8 @@ def load_session(token: str, tenant_slug: str | None = None) -> User | None:
     before = current_scope()
     scope = enter_request_scope(tenant_slug, token_hash) if tenant_slug and SLUG_RE.match(tenant_slug) else None
     if scope is not None and scope.tenant_id is not None:
-        rows = db.session.execute(with_viewer(stmt, AuthSession.user_id, scope.tenant_id)).all()
+        rows = db.session.execute(with_viewer(stmt, AuthSession.user_id, scope.tenant_id)
+                                  .add_columns(*_layout_columns(token_hash))).all()
         row = rows[0][0] if rows else None
     else:
         rows, row = None, db.session.scalar(stmt)
@@ -65,7 +68,8 @@ def load_session(token: str, tenant_slug: str | None = None) -> User | None:
         db.session.commit()
         return None
     if rows is not None:
-        g.loaded_tenant, g.loaded_viewer = viewer_of_rows(rows)
+        g.loaded_tenant, g.loaded_viewer = viewer_of_rows([r[:4] for r in rows])
+        _keep_layout(rows[0][4:])
     if now - row.last_seen_at > TOUCH_EVERY:
         db.session.execute(update(AuthSession).where(AuthSession.id == row.id).values(last_seen_at=now))
         db.session.commit()
@@ -73,6 +77,23 @@ def load_session(token: str, tenant_slug: str | None = None) -> User | None:
     user._session_token = token
     user.auth_session = row
     return user
+
+
+def _badge_links() -> list:
+    return [link for link in domains.nav_links() if link.badge_count is not None]
+
+
+def _layout_columns(token_hash: str) -> list:
+    """What every page's layout shows of the person, read with their session: their organisations (the switcher) and
+    the menu's badges (``NavLink.badge_count``, counted in the organisation in scope)."""
+    user_id = select(AuthSession.user_id).where(AuthSession.token_hash == token_hash).correlate(None).scalar_subquery()
+    return [organisations_column(user_id), *(link.badge_count(AuthSession.user_id) for link in _badge_links())]
+
+
+def _keep_layout(values) -> None:
+    """Leave ``_layout_columns``' values for the layout (``web.nav_organisations``, ``web.nav_badge``)."""
+    g.nav_orgs = organisations_of(values[0])
+    g.nav_badges = {link.endpoint: count for link, count in zip(_badge_links(), values[1:], strict=True)}
 
 
 def end_session(user: User) -> None:

@@ -34,3 +34,35 @@ def test_tags_reps_and_custom_fields_cost_no_statement_of_their_own(app, tenant,
     assert full_page.index(">Late payer<") < full_page.index(">VIP<") and 'tag tag-red">VIP<' in full_page
     assert "<dt>Sector</dt><dd>Textiles</dd>" in full_page and "Unused" not in full_page
     assert "VIP" not in bare_page and "Textiles" not in bare_page and "Zanetti" not in bare_page
+
+
+def test_the_switcher_and_the_reminder_badge_come_with_the_session(app, tenant, owner, monkeypatch):  # noqa: F811
+    """The layout's organisations and the menu's reminder count are read in the session's statement
+    (auth.sessions), and are those of now: an organisation joined or a reminder dismissed shows on the next page."""
+    from datetime import timedelta
+
+    from tests.agenda.test_reminders import DUE, add_item, run
+    from tests.factories import make_tenant
+
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SIZE", 0)
+    monkeypatch.delitem(app.extensions, "storia_page_cache", raising=False)
+    tp = make_thirdparty(app, tenant, "Officina Bruni")
+    add_item(app, tenant, tp, "Send the revised quote")
+    assert run(app, tenant, DUE - timedelta(minutes=29)) == 1
+    stranger = make_tenant(app)  # someone else's organisation: never listed
+    url = f"/{tenant.slug}/thirdparties/{tp.id}"
+
+    with sql_sent(app) as sent:
+        page = owner.get(url).get_data(as_text=True)
+    switcher = page.split('class="dropdown org-switch"', 1)[1].split("</details>", 1)[0]
+    assert tenant.name in switcher and stranger.name not in switcher
+    assert '<span class="badge badge-warn">1<span class="visually-hidden"> reminders' in page
+    for read in ("FROM reminder", "FROM tenant JOIN membership"):  # no statement of their own
+        assert all("FROM auth_session" in s for s in sent if read in s), read
+    assert sum("auth_session" in s for s in sent) == 2  # the scope's lookup, then the session with all of it
+
+    second = make_tenant(app, owner=tenant.owner)
+    page = owner.get(url).get_data(as_text=True)
+    switcher = page.split('class="dropdown org-switch"', 1)[1].split("</details>", 1)[0]
+    assert tenant.name in switcher and second.name in switcher
+    assert (switcher.index(tenant.name) < switcher.index(second.name)) == (tenant.name < second.name)  # by name
