@@ -12,8 +12,9 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app import domains
@@ -122,12 +123,50 @@ def providers_for(viewer: Viewer) -> list[Provider]:
     return sorted((p for p in domains.search_providers() if viewer.can(p.right)), key=lambda p: p.order)
 
 
-def _branch(viewer: Viewer, provider: Provider, alternative: tuple, window: int, scan: int):
+PROBE = 2000  # at most, the entries of a word counted to choose the rarest (a probe reads no more than the look-up)
+
+
+def _rarity(providers: list[Provider], alternatives: list[tuple], scan: int) -> dict:
+    """For a query of several words: how many index entries each word (and the words run together) has in each kind,
+    counted up to ``scan`` (what a look-up reads of a range at most) or ``PROBE``: ``{(kind, word): n}``. One
+    statement of small index-only probes, each stopping there; empty for a query of one word (nothing to choose)."""
+    if all(len(alt) == 1 for alt in alternatives):
+        return {}
+    pairs = list(dict.fromkeys((p.key, word) for p in providers for alt in alternatives for word in alt))
+    params = {"scan": min(scan, PROBE)}
+    for n, (kind, word) in enumerate(pairs):
+        params.update({f"k{n}": kind, f"lo{n}": word, f"hi{n}": after(word)})
+    stmt = _probes(tuple(params[f"hi{n}"] is not None for n in range(len(pairs))))
+    return dict(zip(pairs, db.session.execute(stmt, params).one(), strict=True))
+
+
+@lru_cache(maxsize=64)
+def _probes(bounded: tuple):
+    """The statement counting, for each (kind, word) of a query, its entries up to ``:scan``, built once per shape
+    (how many probes, which have an upper bound): the values are parameters ``k<n>``, ``lo<n>``, ``hi<n>``."""
+    counts = []
+    for n, upper in enumerate(bounded):
+        where = [SearchTerm.kind == bindparam(f"k{n}"), SearchTerm.term >= bindparam(f"lo{n}")]
+        if upper:
+            where.append(SearchTerm.term < bindparam(f"hi{n}"))
+        # In the index's order, so that reading the range from the btree stops at the limit.
+        sample = select(SearchTerm.term).where(*where).order_by(SearchTerm.term).limit(bindparam("scan"))
+        counts.append(select(func.count()).select_from(sample.subquery()).scalar_subquery().label(f"n{n}"))
+    return select(*counts)
+
+
+def _branch(viewer: Viewer, provider: Provider, alternative: tuple, window: int, scan: int, rarity: dict):
     """The index entries of ``provider``'s records matching every word of ``alternative`` that ``viewer`` may find:
-    the first ``window`` of them in term order. The longest word's range is read from the index in order; the other
-    words and "only mine" are checked on each entry, over at most ``scan`` entries, so that a common word never reads
-    a whole range (a viewer who may read private records of the kind skips that check too)."""
-    driver, *others = sorted(alternative, key=len, reverse=True)
+    the first ``window`` of them in term order; None when a word has no entry of the kind at all.
+
+    The rarest word's range (``rarity``; the longest word among those counted to the probe's end) drives: it is read
+    from the index in order, at most ``scan`` entries of it, with the rights (private records, "only mine") checked as
+    each entry is read; each other word is one probe of that record's terms (``ix_search_term_record``). The read stops at
+    the ``window``-th entry kept, so a common word never reads a whole range."""
+    counts = {word: rarity.get((provider.key, word), PROBE) for word in alternative}
+    if not all(counts.values()):
+        return None
+    driver, *others = sorted(alternative, key=lambda word: (counts[word], -len(word)))
     mine = provider.by_customer and not viewer.sees_all("thirdparty")
     columns = [SearchTerm.kind, SearchTerm.record_id, SearchTerm.term, SearchTerm.weight]
     if mine or others:
@@ -161,8 +200,10 @@ def _ranked(viewer: Viewer, providers: list[Provider], text: str, *, window: int
     One statement: the branches (kind × alternative) read the index, entries group into records, a record ranks by
     its best entry (a whole word before a beginning, then the weight of its field, then alphabetical)."""
     alternatives = query_alternatives(text)
+    rarity = _rarity(providers, alternatives, scan)
     # Each branch a subquery of its own: a member of a UNION may not carry its ORDER BY and LIMIT (SQLite).
-    branches = [select(*_branch(viewer, p, alt, window, scan).subquery().c) for p in providers for alt in alternatives]
+    branches = [select(*branch.subquery().c) for p in providers for alt in alternatives
+                if (branch := _branch(viewer, p, alt, window, scan, rarity)) is not None]
     if not branches:
         return {}
     found = union_all(*branches).subquery()

@@ -126,6 +126,7 @@ def _ensure_data(app, args):
                      echo=lambda line: print(line, flush=True))
             print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
             tenant_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == "bench"))
+        _index_search(tenant_id)
         _analyze(app)
         with tenant_context(tenant_id):
             from sqlalchemy import func
@@ -138,6 +139,24 @@ def _ensure_data(app, args):
             events = db.session.scalar(select(func.count()).select_from(TimelineEvent))
         db.session.remove()
     return {"deep": deep, "shallow": shallow, "customers": customers, "events": events}
+
+
+def _index_search(tenant_id) -> None:
+    """Index the generated organisation for the global search (``generate`` writes past the ORM's hooks)."""
+    from sqlalchemy import func
+
+    from app.extensions import db
+    from app.models import SearchTerm
+    from app.search_index import rebuild
+    from app.tenancy import tenant_context
+
+    with tenant_context(tenant_id):
+        if not db.session.scalar(select(func.count()).select_from(SearchTerm)):
+            print("indexing the global search…", flush=True)
+            started = time.perf_counter()
+            written = rebuild(db.session)
+            db.session.commit()
+            print(f"indexed {written} terms in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _analyze(app) -> None:
@@ -202,6 +221,8 @@ def single_client(app, data, n):
     results.append(_summary("next timeline page, revisited (304)", _time(client, older, n, {**htmx, "If-None-Match": tag},
                                                                          status=304)))
     results.append(_summary("customer list search (htmx)", _time(client, "/bench/thirdparties/?q=garage+dubois", n, htmx)))
+    results.append(_summary("global search box (htmx)", _time(client, "/bench/search/suggest?q=garage+dub", n, htmx)))
+    results.append(_summary("global search page", _time(client, "/bench/search/?q=dubois", n)))
     pagecache.clear(app)
     results += [f"{'SQL statements: ' + label:<44} {_statements(app, client, url, headers)}"
                 for label, url, headers in (("customer card (cache off)", card, {}), ("next timeline page", older, htmx),

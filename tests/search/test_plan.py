@@ -68,3 +68,65 @@ def test_the_search_reads_the_index_as_the_app_role(app, is_postgres, cleaner):
     for plan in plans:
         assert "Seq Scan on search_term" not in plan, plan
         assert "ix_search_term_lookup" in plan, plan
+
+
+def _common_word(app, tenant, rows: int) -> None:
+    """``rows`` customer entries whose terms begin with "garag" and sort before "garage" ("garagaxxxx")."""
+    rng = random.Random(7)
+    with app.app_context(), tenant_context(tenant.id):
+        db.session.execute(insert(SearchTerm), [
+            {"tenant_id": tenant.id, "id": new_id(), "kind": "customer", "record_id": new_id(),
+             "term": "garaga" + "".join(rng.choice(string.ascii_lowercase) for _ in range(4)), "weight": 0,
+             "thirdparty_id": new_id(), "private_to_id": None} for _ in range(rows)])
+        db.session.commit()
+
+
+def test_a_query_of_several_words_is_driven_by_its_rarest_word(app, tenant, owner):
+    """"garag dub": its longest word has more entries than the box reads of a range, all before "garage"; read from
+    the rarest word ("dub"), the one customer both words begin is found, whatever the order of the words."""
+    _common_word(app, tenant, 1500)
+    garage = make_thirdparty(app, tenant, "Garage Dubois")
+    viewer = viewer_for(app, tenant, tenant.owner)
+    with in_request(app, tenant):
+        for text in ("garag dub", "dub garag"):
+            results = search.suggest(viewer, text)
+            assert [hit.id for group in results.groups for hit in group.hits] == [garage.id], text
+        results, _filters = search.find(viewer, "garag nothingsuch")
+        assert not results.groups  # a word no entry of any kind begins: nothing read past the probes
+
+
+def test_a_query_of_two_words_reads_the_index_as_the_app_role(app, tenant, is_postgres, cleaner):
+    if not is_postgres:
+        pytest.skip("row-level security and its plans are PostgreSQL's")
+    rng = random.Random(15)
+    _fill(app, tenant, 30000, rng)  # the common word a small part of the index, as in an organisation's
+    _common_word(app, tenant, 3000)
+    make_thirdparty(app, tenant, "Garage Dubois")
+    engine, _tables = cleaner
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE search_term"))
+    viewer = viewer_for(app, tenant, tenant.owner)
+    with in_request(app, tenant):
+        sent = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if "search_term" in statement:
+                sent.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert search.suggest(viewer, "garag dub").hits
+            results, _filters = search.find(viewer, "dub garag", kind="customer")
+            assert results.hits
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        connection = db.session.connection()
+        assert connection.exec_driver_sql("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").scalar() is False
+        plans = ["\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+                 for statement, parameters in sent]
+    assert len(plans) >= 3  # the probes, then the look-ups
+    for plan in plans:
+        assert "Seq Scan on search_term" not in plan, plan
+        assert "ix_search_term_lookup" in plan, plan
+    # The other word is checked per record on its own index, not by reading its range.
+    assert any("ix_search_term_record" in plan for plan in plans), plans
