@@ -30,13 +30,19 @@ def init_app(app: Flask) -> None:
         clear_scope()
 
 
-def json_rows(stmt, *order_by):
+def json_rows(stmt, *order_by, grouped: bool = False):
     """A scalar subquery holding the rows of ``stmt`` (a select of a few plain columns, not correlated to the outer
     query: name the record by its id) as one JSON array of arrays, in the order of ``order_by``: a statement reading
     one record brings a short list of another table's rows with it (the card's tags, reps and custom fields).
     PostgreSQL aggregates with ``json_agg`` (ordered in the aggregate), SQLite with ``json_group_array`` over an
-    ordered subquery. Read back as a list of lists, or None when there are no rows on PostgreSQL (take ``or []``)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    ordered subquery. Read back as a list of lists, or None when there are no rows on PostgreSQL (take ``or []``).
+    ``grouped``: ``stmt`` aggregates (GROUP BY) — then its rows come in no particular order."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if grouped:
+        inner = stmt.subquery()
+        row = (func.json_build_array if postgres else func.json_array)(*inner.c)
+        return select((func.json_agg if postgres else func.json_group_array)(row, type_=JSON)).scalar_subquery()
+    if postgres:
         row = func.json_build_array(*stmt.selected_columns)
         return stmt.with_only_columns(func.json_agg(aggregate_order_by(row, *order_by) if order_by else row,
                                                     type_=JSON)).scalar_subquery()

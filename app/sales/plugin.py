@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import domains
+from app.database import json_rows
 from app.models import SALES_KINDS
 from app.sales import (  # noqa: F401 (the pages attach to the blueprint when imported)
     bp,
@@ -18,13 +19,17 @@ from app.sales import (  # noqa: F401 (the pages attach to the blueprint when im
     quote_routes,
 )
 from app.sales.labels import EVENT_ICONS, EVENT_LABELS, KIND_LABELS
-from app.sales.queries import card_box, get_document, readable
+from app.sales.queries import card_box, card_kinds, get_document, readable, summary_query
 from app.sales.search import PROVIDERS as SEARCH_PROVIDERS
 
 
-def _panel(viewer, tp) -> dict | None:
-    box = card_box(viewer, tp.id)
-    return box if box["sales_summary"] is not None else None
+def _facts(viewer, tp) -> dict | None:
+    """The customer's figures, read with the card's other facts (``Panel.facts``); None without a right to any kind."""
+    return {"summary": json_rows(summary_query(tp.id), grouped=True)} if card_kinds(viewer) else None
+
+
+def _panel(viewer, tp, facts: dict) -> dict | None:
+    return card_box(viewer, tp.id, summary_rows=facts["summary"] or [])
 
 
 def _thread_name(head: dict) -> str | None:
@@ -76,7 +81,7 @@ DOMAIN = domains.register(domains.Domain(
     },
     kinds=tuple(domains.EventKind(key, label, EVENT_ICONS.get(key, "dot"), "sales") for key, label in EVENT_LABELS.items()),
     kind_groups=(domains.KindGroup("sales", _l("Quotes, invoices and payments"), 70),),
-    panels=(domains.Panel("sales", _l("Sales"), "sales/_panel.html", _panel, order=30),),
+    panels=(domains.Panel("sales", _l("Sales"), "sales/_panel.html", _panel, order=30, facts=_facts),),
     nav=(_link("quotes_index", _l("Quotes"), "quote.read", 41), _link("orders_index", _l("Orders"), "order.read", 42),
          _link("invoices_index", _l("Invoices"), "invoice.read", 43),
          _link("contracts_index", _l("Contracts"), "contract.read", 44),

@@ -124,30 +124,41 @@ def list_totals(viewer: Viewer, book: Book, query: ListQuery) -> dict:
     return {"count": sum(t["count"] for t in totals), "by_currency": totals}
 
 
-def card_box(viewer: Viewer, thirdparty_id: uuid.UUID) -> dict:
-    """What the customer card shows of sales: the facts and the latest documents the viewer may read."""
-    kinds = [kind for kind, book in BOOK_OF.items() if viewer.can(book.read)]
+def card_kinds(viewer: Viewer) -> list[str]:
+    """The kinds of sales documents the viewer may read (none: the card shows no sales box)."""
+    return [kind for kind, book in BOOK_OF.items() if viewer.can(book.read)]
+
+
+def card_box(viewer: Viewer, thirdparty_id: uuid.UUID, summary_rows=None) -> dict:
+    """What the customer card shows of sales: the facts and the latest documents the viewer may read.
+    ``summary_rows``: ``summary_query``'s rows when already read (with the card's other facts)."""
+    kinds = card_kinds(viewer)
     if not kinds:
         return {"sales_summary": None}
     recent = db.session.scalars(select(SalesDocument).where(SalesDocument.thirdparty_id == thirdparty_id,
                                                             SalesDocument.kind.in_(kinds))
                                 .order_by(SalesDocument.created_at.desc()).limit(6)).all()
-    return {"sales_summary": customer_summary(viewer, thirdparty_id), "sales_recent": recent,
-            "sales_state": partial(states.state, on=today())}
+    summary = customer_summary(viewer, thirdparty_id) if summary_rows is None else summary_of(viewer, summary_rows)
+    return {"sales_summary": summary, "sales_recent": recent, "sales_state": partial(states.state, on=today())}
 
 
-def customer_summary(viewer: Viewer, thirdparty_id: uuid.UUID) -> dict:
-    """A customer's quotes awaiting an answer, orders to ship, unpaid and overdue invoices and the balance due
-    (one query); None for what the viewer may not read."""
+def summary_query(thirdparty_id: uuid.UUID):
+    """A customer's figures by currency: quotes awaiting an answer, orders to ship, unpaid invoices, the amount due
+    and overdue invoices (a select; ``summary_of`` reads its rows)."""
     on = today()
     awaiting = (SalesDocument.kind == "quote") & or_(states.condition("validated", on), states.condition("sent", on))
     to_ship = (SalesDocument.kind == "order") & SalesDocument.status.in_(("validated", "partial"))
     unpaid = states.condition("due", on)
-    rows = db.session.execute(select(
+    return select(
         SalesDocument.currency, func.count().filter(awaiting), func.count().filter(to_ship), func.count().filter(unpaid),
         func.sum(_units(SalesDocument.total_gross) - _units(SalesDocument.settled)).filter(unpaid),
         func.count().filter(states.condition("overdue", on)),
-    ).where(SalesDocument.thirdparty_id == thirdparty_id).group_by(SalesDocument.currency)).all()
+    ).where(SalesDocument.thirdparty_id == thirdparty_id).group_by(SalesDocument.currency)
+
+
+def summary_of(viewer: Viewer, rows) -> dict:
+    """``summary_query``'s rows as the card reads them; None for what the viewer may not read."""
+    rows = [tuple(row) for row in rows or []]
     invoices = viewer.can("invoice.read")
     balance = {currency: from_units(due) for currency, _a, _s, unpaid_count, due, _o in rows if unpaid_count}
     return {"quotes_awaiting": sum(r[1] for r in rows) if viewer.can("quote.read") else None,
@@ -155,6 +166,12 @@ def customer_summary(viewer: Viewer, thirdparty_id: uuid.UUID) -> dict:
             "unpaid": sum(r[3] for r in rows) if invoices else None,
             "balance": balance if invoices else None,  # currency → amount due (none when nothing is due)
             "overdue": sum(r[5] for r in rows) if invoices else None}
+
+
+def customer_summary(viewer: Viewer, thirdparty_id: uuid.UUID) -> dict:
+    """A customer's quotes awaiting an answer, orders to ship, unpaid and overdue invoices and the balance due
+    (one query); None for what the viewer may not read."""
+    return summary_of(viewer, db.session.execute(summary_query(thirdparty_id)).all())
 
 
 def quotes_for(viewer: Viewer, opportunity_id: uuid.UUID) -> list[SalesDocument]:
