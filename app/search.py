@@ -183,8 +183,10 @@ def _branch(viewer: Viewer, provider: Provider, alternative: tuple, window: int,
         kept = kept.where(only_mine(viewer, scanned.c.tenant_id, scanned.c.thirdparty_id))
     for word in others:
         other = aliased(SearchTerm)
+        # The kind too, though a record's id is enough: PostgreSQL may then read the word's range (ix_search_term_lookup)
+        # to intersect by hash when both words are common, instead of scanning the table for it.
         kept = kept.where(exists().where(other.tenant_id == scanned.c.tenant_id, other.record_id == scanned.c.record_id,
-                                         *_prefix(other.term, word)))
+                                         other.kind == provider.key, *_prefix(other.term, word)))
     return kept.order_by(scanned.c.term, scanned.c.record_id).limit(window)
 
 
