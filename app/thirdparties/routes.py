@@ -152,7 +152,7 @@ def show(thirdparty_id):
         "thirdparties/show.html", context["timeline_block"], tp=tp, counts=facts,
         tags=facts["tags"], contacts=list_contacts_of(tp.id) if contacts is None else contacts,
         rep_names=facts["reps"], fields=facts["fields"], display=customfields.display,
-        pinned=pinned_notes(g.viewer, tp.id), kinds=services.KINDS, note_form=composer_form(),
+        pinned=pinned_notes(g.viewer, tp.id) if facts["pinned"] else [], kinds=services.KINDS, note_form=composer_form(),
         panels=panels, shown_panel=request.args.get("panel", ""), **context,
     )
 

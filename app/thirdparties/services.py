@@ -241,7 +241,7 @@ def set_archived(viewer: Viewer, tp: ThirdParty, archived: bool) -> None:
 
 def card_facts(viewer: Viewer, tp: ThirdParty) -> dict:
     """The facts of a card's header as scalar expressions, read with the panels' in one statement (``app.card``):
-    contacts, notes the viewer may read, last activity, and as short JSON lists the tags, the reps' names and the
+    contacts, notes the viewer may read (and of them pinned), last activity, and as short JSON lists the tags, the reps' names and the
     custom fields of third parties (what ``card_values`` turns them into)."""
     notes = select(func.count()).select_from(Note).where(Note.thirdparty_id == tp.id)
     if not viewer.can("note.read_private"):
@@ -257,6 +257,7 @@ def card_facts(viewer: Viewer, tp: ThirdParty) -> dict:
         "contacts": select(func.count()).select_from(Contact)
         .where(Contact.thirdparty_id == tp.id, Contact.archived_at.is_(None)).scalar_subquery(),
         "notes": notes.scalar_subquery(),
+        "pinned": notes.where(Note.pinned.is_(True)).scalar_subquery(),  # the pinned notes are read only if some
         "last_activity": select(func.max(TimelineEvent.occurred_at))
         .where(TimelineEvent.thirdparty_id == tp.id, visible_to(viewer)).scalar_subquery(),
         "tags": json_rows(tags, Tag.name),
