@@ -29,6 +29,30 @@ def _fill(app, tenant, rows: int, rng: random.Random) -> None:
         db.session.commit()
 
 
+def _plans(app, tenant, searches) -> list[str]:
+    """The plans, read as the app role with the tenant set, of the statements on ``search_term`` that
+    ``searches(viewer)`` sends (the owner searching)."""
+    viewer = viewer_for(app, tenant, tenant.owner)
+    with in_request(app, tenant):
+        sent = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if "search_term" in statement:
+                sent.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            searches(viewer)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        connection = db.session.connection()
+        assert connection.exec_driver_sql("SELECT current_user").scalar() != "postgres" or not app.config.get(
+            "MIGRATE_DATABASE_URL"), "the plan must be read as the app role"
+        assert connection.exec_driver_sql("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").scalar() is False
+        return ["\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+                for statement, parameters in sent]
+
+
 def test_the_search_reads_the_index_as_the_app_role(app, is_postgres, cleaner):
     if not is_postgres:
         pytest.skip("row-level security and its plans are PostgreSQL's")
@@ -41,29 +65,13 @@ def test_the_search_reads_the_index_as_the_app_role(app, is_postgres, cleaner):
     with engine.begin() as conn:
         conn.execute(text("ANALYZE search_term"))  # statistics, as autovacuum keeps them (the owner's job)
 
-    viewer = viewer_for(app, tenant, tenant.owner)
-    plans = []
-    with in_request(app, tenant):
-        sent = []
+    def searches(viewer):
+        for kind in (None, "customer"):
+            results, _filters = search.find(viewer, "societa ferr", kind=kind)
+            assert results.groups and results.groups[0].hits[0].title == "Società Ferrari"
+        search.suggest(viewer, "soc")
 
-        def record(conn, cursor, statement, parameters, context, executemany):
-            if "search_term" in statement:
-                sent.append((statement, parameters))
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            for kind in (None, "customer"):
-                results, _filters = search.find(viewer, "societa ferr", kind=kind)
-                assert results.groups and results.groups[0].hits[0].title == "Società Ferrari"
-            search.suggest(viewer, "soc")
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        connection = db.session.connection()
-        assert connection.exec_driver_sql("SELECT current_user").scalar() != "postgres" or not app.config.get(
-            "MIGRATE_DATABASE_URL"), "the plan must be read as the app role"
-        assert connection.exec_driver_sql("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").scalar() is False
-        for statement, parameters in sent:
-            plans.append("\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)))
+    plans = _plans(app, tenant, searches)
     assert plans
     for plan in plans:
         assert "Seq Scan on search_term" not in plan, plan
@@ -105,25 +113,12 @@ def test_a_query_of_two_words_reads_the_index_as_the_app_role(app, tenant, is_po
     engine, _tables = cleaner
     with engine.begin() as conn:
         conn.execute(text("ANALYZE search_term"))
-    viewer = viewer_for(app, tenant, tenant.owner)
-    with in_request(app, tenant):
-        sent = []
+    def searches(viewer):
+        assert search.suggest(viewer, "garag dub").hits
+        results, _filters = search.find(viewer, "dub garag", kind="customer")
+        assert results.hits
 
-        def record(conn, cursor, statement, parameters, context, executemany):
-            if "search_term" in statement:
-                sent.append((statement, parameters))
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            assert search.suggest(viewer, "garag dub").hits
-            results, _filters = search.find(viewer, "dub garag", kind="customer")
-            assert results.hits
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        connection = db.session.connection()
-        assert connection.exec_driver_sql("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user").scalar() is False
-        plans = ["\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-                 for statement, parameters in sent]
+    plans = _plans(app, tenant, searches)
     assert len(plans) >= 3  # the probes, then the look-ups
     for plan in plans:
         assert "Seq Scan on search_term" not in plan, plan
