@@ -349,7 +349,7 @@ def test_a_concurrent_edit_answers_with_the_conflict_form_in_place(app, org, pag
     mark_document(piero)
     piero_phone = piero.locator("#phones .sub-row").first.get_by_label("Phone")
     piero_phone.fill("+39 0331 555 999")
-    piero.get_by_label("Notes").fill("Ships from the Legnano plant.")
+    piero.get_by_label("Notes", exact=True).fill("Ships from the Legnano plant.")
     with piero.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/edit")) as answer:
         piero.get_by_role("button", name="Save").click()
     assert answer.value.status == 409
@@ -357,7 +357,7 @@ def test_a_concurrent_edit_answers_with_the_conflict_form_in_place(app, org, pag
     expect(alert).to_contain_text("Someone else changed this record while you were editing it.")
     expect(alert).to_contain_text("+39 0331 555 111")  # what Giulia saved
     expect(piero_phone).to_have_value("+39 0331 555 999")  # what he typed is kept
-    expect(piero.get_by_label("Notes")).to_have_value("Ships from the Legnano plant.")
+    expect(piero.get_by_label("Notes", exact=True)).to_have_value("Ships from the Legnano plant.")
     assert same_document(piero), "the conflict reloaded the page"
     assert read_thirdparty(app, org, customer.id)["phones"] == [["Office", "+39 0331 555 111"]]
 
