@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app import domains
@@ -183,10 +183,15 @@ def _branch(viewer: Viewer, provider: Provider, alternative: tuple, window: int,
         kept = kept.where(only_mine(viewer, scanned.c.tenant_id, scanned.c.thirdparty_id))
     for word in others:
         other = aliased(SearchTerm)
-        # The kind too, though a record's id is enough: PostgreSQL may then read the word's range (ix_search_term_lookup)
-        # to intersect by hash when both words are common, instead of scanning the table for it.
-        kept = kept.where(exists().where(other.tenant_id == scanned.c.tenant_id, other.record_id == scanned.c.record_id,
-                                         other.kind == provider.key, *_prefix(other.term, word)))
+        # The kind too, though a record's id is enough: PostgreSQL may then read a rare word's whole range
+        # (ix_search_term_lookup) to intersect by hash, instead of scanning the table for it. A common word (its probe
+        # reached its end) is checked entry by entry on ix_search_term_record: OFFSET 0 keeps the check a correlated
+        # subplan, so that no hash of its whole range (50,000 entries at a million customers) is built.
+        check = select(other.record_id).where(other.tenant_id == scanned.c.tenant_id, other.record_id == scanned.c.record_id,
+                                              other.kind == provider.key, *_prefix(other.term, word))
+        if counts[word] >= min(scan, PROBE):
+            check = check.offset(0)
+        kept = kept.where(check.exists())
     return kept.order_by(scanned.c.term, scanned.c.record_id).limit(window)
 
 
