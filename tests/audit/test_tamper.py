@@ -84,10 +84,14 @@ def test_the_verify_command_refuses_an_unknown_organisation(app):
     assert result.exit_code != 0 and "no organisation at /no-such-org" in result.output
 
 
+REWRITES = [("audit_entry", "UPDATE {table} SET tenant_id = tenant_id"), ("audit_entry", "DELETE FROM {table}"),
+            ("audit_entry", "TRUNCATE {table}"), ("timeline_event", "UPDATE {table} SET tenant_id = tenant_id"),
+            ("timeline_event", "TRUNCATE {table}")]
+
+
 @pytest.mark.postgres
-@pytest.mark.parametrize("table", ["audit_entry", "timeline_event"])
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET tenant_id = tenant_id", "DELETE FROM {table}",
-                                       "TRUNCATE {table}"], ids=["update", "delete", "truncate"])
+@pytest.mark.parametrize(("table", "statement"), REWRITES,
+                         ids=[f"{statement.split()[0].lower()}-{table}" for table, statement in REWRITES])
 def test_the_app_role_may_not_rewrite_history(app, tenant, chain, table, statement):
     with app.app_context(), tenant_context(tenant.id):
         with pytest.raises(DBAPIError) as caught:
@@ -95,6 +99,21 @@ def test_the_app_role_may_not_rewrite_history(app, tenant, chain, table, stateme
         db.session.rollback()
 
     assert caught.value.orig.sqlstate == "42501"  # insufficient_privilege
+    assert [e.seq for e in entries(app, tenant)] == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.postgres
+def test_the_app_role_deletes_no_timeline_event_but_a_roll_up_line(app, tenant, chain):
+    """The one door in the timeline's append-only rule (migration 0026): the app role's DELETE reaches only rows marked
+    as roll-up lines (a RESTRICTIVE policy), so a DELETE of the whole table as the app removes nothing else."""
+    count = text("SELECT count(*) FROM timeline_event")
+    with app.app_context(), tenant_context(tenant.id):
+        before = db.session.execute(count).scalar()
+        gone = db.session.execute(text("DELETE FROM timeline_event")).rowcount
+        db.session.commit()
+        after = db.session.execute(count).scalar()
+
+    assert before >= 3 and gone == 0 and after == before
     assert [e.seq for e in entries(app, tenant)] == [1, 2, 3, 4, 5, 6]
 
 
