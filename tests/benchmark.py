@@ -146,12 +146,15 @@ def _index_search(tenant_id) -> None:
     from sqlalchemy import func
 
     from app.extensions import db
-    from app.models import SearchTerm
+    from app.models import SearchTerm, ThirdParty
     from app.search_index import rebuild
     from app.tenancy import tenant_context
 
     with tenant_context(tenant_id):
-        if not db.session.scalar(select(func.count()).select_from(SearchTerm)):
+        # Indexed customers, not any term: notes posted by earlier runs are indexed by the ORM's hooks already.
+        customers = db.session.scalar(select(func.count(func.distinct(SearchTerm.record_id)))
+                                      .where(SearchTerm.kind == "customer"))
+        if customers < db.session.scalar(select(func.count()).select_from(ThirdParty)):
             print("indexing the global search…", flush=True)
             started = time.perf_counter()
             written = rebuild(db.session)
