@@ -55,19 +55,19 @@ OUTSIDE_ASSIGNMENT = _l("This customer is not among those assigned to you, so yo
 def customer_or_404(viewer: Viewer, thirdparty_id: uuid.UUID) -> ThirdParty:
     """:raise 404: unless ``viewer`` may see the customer — saying so (without its name) when it exists in their own
     organisation but is outside their assignment ("only mine")."""
-    tp = get_thirdparty(viewer, thirdparty_id)
-    if tp is not None:
-        return tp
-    if not viewer.sees_all("thirdparty") and db.session.scalar(select(exists().where(ThirdParty.id == thirdparty_id))):
-        raise NotFoundBecause(OUTSIDE_ASSIGNMENT)
-    raise NotFoundBecause(None)
+    return _found_or_404(viewer, get_thirdparty(viewer, thirdparty_id), ThirdParty.id == thirdparty_id)
 
 
 def contact_or_404(viewer: Viewer, contact_id: uuid.UUID) -> Contact:
     """:raise 404: unless ``viewer`` may see the contact's customer (saying why, as ``customer_or_404``)."""
-    contact = get_contact(viewer, contact_id)
-    if contact is not None:
-        return contact
-    if not viewer.sees_all("thirdparty") and db.session.scalar(select(exists().where(Contact.id == contact_id))):
+    return _found_or_404(viewer, get_contact(viewer, contact_id), Contact.id == contact_id)
+
+
+def _found_or_404(viewer: Viewer, found, exists_where):
+    """``found``, or the 404 that says why: outside the viewer's assignment when a row ``exists_where`` in their
+    organisation but "only mine" hides it; a plain one otherwise (nothing about a row they may not see)."""
+    if found is not None:
+        return found
+    if not viewer.sees_all("thirdparty") and db.session.scalar(select(exists().where(exists_where))):
         raise NotFoundBecause(OUTSIDE_ASSIGNMENT)
     raise NotFoundBecause(None)

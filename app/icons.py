@@ -6,7 +6,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from flask import url_for
+from flask import g, url_for
 from markupsafe import Markup, escape
 
 NAMES_FILE = Path(__file__).with_name("icons.json")
@@ -18,10 +18,18 @@ def names() -> frozenset[str]:
     return frozenset(json.loads(NAMES_FILE.read_text()))
 
 
+def _sprite_url() -> str:
+    """The sprite's address, built once per request (a timeline page draws an icon on every row)."""
+    url = g.get("icon_sprite_url")
+    if url is None:
+        url = g.icon_sprite_url = url_for("static", filename=SPRITE)
+    return url
+
+
 def icon(name: str, label: str | None = None) -> Markup:
     """The icon ``name`` as inline SVG: hidden from screen readers, unless ``label`` says what it means alone."""
     if name not in names():
         raise ValueError(f"unknown icon {name!r}: add it to app/icons.json")
-    href = f"{url_for('static', filename=SPRITE)}#{name}"
+    href = f"{_sprite_url()}#{name}"
     spoken = f' role="img" aria-label="{escape(label)}"' if label else ' aria-hidden="true"'
     return Markup(f'<svg class="icon icon-{name}"{spoken} focusable="false"><use href="{href}"></use></svg>')
